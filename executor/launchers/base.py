@@ -113,7 +113,7 @@ class Launcher(ABC):
 
     name: str = "base"
 
-    def check(self, specs: Sequence[LaunchSpec]) -> None:
+    def check(self, specs: Sequence[LaunchSpec]) -> None:  # noqa: B027 - an optional hook
         """Refuse, before anything starts, tasks this launcher cannot run."""
 
     @abstractmethod
@@ -127,5 +127,5 @@ class Launcher(ABC):
         Return the exit status if the attempt is known to have ended on its own.
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook
         """Release what the launcher holds (a client connection)."""

@@ -1,0 +1,338 @@
+"""``Experiment``: describe tasks, write their workplaces, run them, collect the results."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .contract import RootLayout, Workplace, write_json_atomic
+from .data import check_bundle, dump_bundle
+from .errors import ContractError, InvalidInputError, UnknownNameError, WorkplaceKeyError
+from .launchers.base import Launcher, LaunchSpec
+from .locking import RootLock
+from .outcome import Outcome
+from .resources import check_cuda_list, cpus_per_task, gpus_needed
+from .results import Results
+from .resume import previous_outcome
+from .scheduler import Job, Scheduler
+from .spec import (
+    LAUNCHERS,
+    Resources,
+    TaskSpec,
+    check_config,
+    check_key_part,
+    check_positive,
+    check_script,
+    parse_command,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Experiment", "Results"]
+
+
+def _check_root(root: Path) -> None:
+    if root.exists() and not root.is_dir():
+        raise InvalidInputError("the experiment root exists and is not a folder", root=str(root))
+    probe = root if root.exists() else root.parent
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InvalidInputError("the experiment root is not writable", root=str(root))
+
+
+class Experiment:
+    """A set of tasks under one root: ``<root>/<model>/<idx>/`` each, data in ``__data__``."""
+
+    def __init__(self, root: str | os.PathLike[str] = "__experiment__") -> None:
+        self.layout = RootLayout(root)
+        _check_root(self.layout.root)
+        self.tasks: list[TaskSpec] = []
+        self._claimed: set[tuple[str, str]] = set()
+
+    @property
+    def root(self) -> Path:
+        """The experiment root, absolute."""
+        return self.layout.root
+
+    def dump_data_bundle(self, x: Any, y: Any, x_cv: Any = None, y_cv: Any = None) -> str:
+        """Write ``x, y[, x_cv, y_cv]`` once under ``<root>/__data__`` and return the folder."""
+        return str(dump_bundle(self.layout, x, y, x_cv, y_cv))
+
+    def add_task(
+        self,
+        x: Any = None,
+        y: Any = None,
+        x_cv: Any = None,
+        y_cv: Any = None,
+        *,
+        model: str = "fcnn",
+        config: dict[str, Any] | None = None,
+        data_folder: str | os.PathLike[str] | None = None,
+        run_command: str | Sequence[str] | None = None,
+        workplace_key: tuple[str, str] | None = None,
+        launcher: str | None = None,
+        image: str | None = None,
+        gpus: int | str = 0,
+        cpus: float | None = None,
+        memory: str | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        env: dict[str, str] | None = None,
+        network: str | None = None,
+        mounts: Sequence[str] | None = None,
+    ) -> tuple[str, str]:
+        """Describe one task and write its ``__meta__.json``; return its workplace key.
+
+        Give either arrays (dumped as a bundle) or a ``data_folder`` from
+        ``dump_data_bundle``, or neither for a task that needs no data. Without
+        ``run_command`` the task trains the built-in ``model`` on its data.
+        """
+        check_key_part(model, "model")
+        if launcher is not None and launcher not in LAUNCHERS:
+            raise UnknownNameError(f"unknown launcher; known: {list(LAUNCHERS)}", input=launcher)
+        check_positive("timeout", timeout)
+        check_positive("cpus", cpus)
+        if retries is not None and (
+            isinstance(retries, bool) or not isinstance(retries, int) or retries < 0
+        ):
+            raise InvalidInputError("retries must be an integer, 0 or more", input=retries)
+        clean_config = check_config(config)
+
+        if x is not None or y is not None:
+            if data_folder is not None:
+                raise InvalidInputError(
+                    "give either arrays or data_folder, not both", input="data_folder"
+                )
+            data_folder = self.dump_data_bundle(x, y, x_cv, y_cv)
+        elif x_cv is not None or y_cv is not None:
+            raise InvalidInputError("x_cv and y_cv need x and y", input="x_cv")
+        relative_data = None if data_folder is None else check_bundle(self.layout, data_folder)
+
+        cwd = os.getcwd()
+        command = parse_command(run_command)
+        if run_command is not None and image is None and launcher != "docker":
+            check_script(command, cwd)
+
+        spec = TaskSpec(
+            key=("", ""),
+            model=model,
+            config=clean_config,
+            data_folder=relative_data,
+            command=command,
+            cwd=cwd,
+            launcher=launcher,
+            image=image,
+            resources=Resources(cpus=cpus, gpus=gpus, memory=memory),
+            timeout=timeout,
+            retries=retries,
+            env={str(name): str(value) for name, value in (env or {}).items()},
+            network=network,
+            mounts=list(mounts or []),
+        )
+        spec.key = self._claim_key(spec, workplace_key)
+        self._write_meta(spec)
+        self.tasks.append(spec)
+        return spec.key
+
+    def _claim_key(self, spec: TaskSpec, workplace_key: tuple[str, str] | None) -> tuple[str, str]:
+        if workplace_key is not None:
+            if not isinstance(workplace_key, tuple | list) or len(workplace_key) != 2:
+                raise WorkplaceKeyError(
+                    "workplace_key must be a pair (model, name)", value=workplace_key
+                )
+            key = (
+                check_key_part(workplace_key[0], "model"),
+                check_key_part(str(workplace_key[1]), "name"),
+            )
+            if key in self._claimed:
+                raise WorkplaceKeyError(
+                    "this workplace key is already used by another task", value=key
+                )
+            self._claimed.add(key)
+            return key
+
+        model_dir = self.root / spec.model
+        existing = sorted(
+            (int(path.name) for path in model_dir.iterdir() if path.name.isdigit())
+            if model_dir.is_dir()
+            else []
+        )
+        fingerprint = spec.fingerprint()
+        for index in existing:
+            key = (spec.model, str(index))
+            if key in self._claimed:
+                continue
+            meta_file = self.layout.workplace(*key).meta_file
+            if meta_file.is_file() and _meta_fingerprint(meta_file) == fingerprint:
+                self._claimed.add(key)
+                return key
+
+        taken = set(existing) | {
+            int(name) for model, name in self._claimed if model == spec.model and name.isdigit()
+        }
+        index = next(i for i in range(len(taken) + 1) if i not in taken)
+        key = (spec.model, str(index))
+        self._claimed.add(key)
+        return key
+
+    def _write_meta(self, spec: TaskSpec) -> None:
+        workplace = self.layout.workplace(*spec.key)
+        if (
+            workplace.meta_file.is_file()
+            and _meta_fingerprint(workplace.meta_file) == spec.fingerprint()
+        ):
+            return
+        write_json_atomic(workplace.meta_file, spec.to_meta())
+
+    def run_tasks(
+        self,
+        num_jobs: int = 1,
+        task_loader: Callable[[str], Any] | None = None,
+        *,
+        timeout: float | None = None,
+        retries: int = 0,
+        retry_delay: float = 1.0,
+        cuda_list: Sequence[int] | None = None,
+        launcher: str | None = None,
+        image: str | None = None,
+        force: bool = False,
+        lock: str = "wait",
+        lock_timeout: float | None = None,
+        grace: float = 3.0,
+        progress: bool | None = None,
+        backend: str = "local",
+        on_finish: Callable[[Outcome], None] | None = None,
+        **backend_options: Any,
+    ) -> Results:
+        """Run every added task and return their results (a failed task never raises here).
+
+        Tasks that already succeeded with the same definition are skipped unless ``force``.
+        """
+        if isinstance(num_jobs, bool) or not isinstance(num_jobs, int) or num_jobs < 1:
+            raise InvalidInputError("num_jobs must be an integer of 1 or more", input=num_jobs)
+        check_positive("timeout", timeout)
+        check_positive("retry_delay", retry_delay, allow_zero=True)
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidInputError("retries must be an integer, 0 or more", input=retries)
+        if backend not in ("local", "ray"):
+            raise UnknownNameError("unknown backend; known: ['local', 'ray']", input=backend)
+        if launcher is not None and launcher not in LAUNCHERS:
+            raise UnknownNameError(f"unknown launcher; known: {list(LAUNCHERS)}", input=launcher)
+
+        for spec in self.tasks:
+            spec.image = spec.image or image
+            spec.launcher = spec.launcher or launcher or ("docker" if spec.image else "process")
+            if spec.launcher == "docker" and not spec.image:
+                raise InvalidInputError("a docker task needs an image", task="/".join(spec.key))
+
+        gpu_ids = check_cuda_list(cuda_list)
+        gpu_counts = [
+            gpus_needed(spec.resources.gpus, gpu_ids, "/".join(spec.key)) for spec in self.tasks
+        ]
+        launchers = _make_launchers({spec.launcher or "process" for spec in self.tasks})
+        try:
+            for name, each in launchers.items():
+                previews = [
+                    self._preview(spec, count)
+                    for spec, count in zip(self.tasks, gpu_counts, strict=True)
+                    if spec.launcher == name
+                ]
+                each.check(previews)
+
+            with RootLock(self.layout, lock, lock_timeout):
+                outcomes, jobs = [], []
+                for spec, count in zip(self.tasks, gpu_counts, strict=True):
+                    workplace = self.layout.workplace(*spec.key)
+                    chosen = launchers[spec.launcher or "process"]
+                    outcome, skip = previous_outcome(spec, workplace, chosen, force=force)
+                    outcomes.append(outcome)
+                    if skip:
+                        logger.info("%s already succeeded; skipped", workplace.path)
+                        continue
+                    jobs.append(
+                        Job(
+                            spec=spec,
+                            outcome=outcome,
+                            launcher=chosen,
+                            gpu_count=count,
+                            retries=spec.retries if spec.retries is not None else retries,
+                            timeout=spec.timeout if spec.timeout is not None else timeout,
+                            cpus=cpus_per_task(num_jobs, spec.resources.cpus),
+                            first_attempt=len(outcome.attempts),
+                        )
+                    )
+
+                if backend == "ray":
+                    from .cluster.ray import run_on_ray
+
+                    run_on_ray(
+                        jobs,
+                        num_jobs=num_jobs,
+                        gpu_ids=gpu_ids,
+                        grace=grace,
+                        retry_delay=retry_delay,
+                        progress=progress,
+                        on_finish=on_finish,
+                        **backend_options,
+                    )
+                else:
+                    scheduler = Scheduler(
+                        num_jobs,
+                        gpu_ids,
+                        retry_delay=retry_delay,
+                        grace=grace,
+                        progress=progress,
+                        on_finish=on_finish,
+                    )
+                    scheduler.run(jobs)
+        finally:
+            for each in launchers.values():
+                each.close()
+
+        results = Results.collect(outcomes, task_loader)
+        if not results.succeeded:
+            logger.warning(
+                "%d task(s) did not succeed (%s)", len(results.failures), results.summary()
+            )
+        return results
+
+    def _preview(self, spec: TaskSpec, gpu_count: int) -> LaunchSpec:
+        """A launch spec for a launcher's checks, before anything starts."""
+        return LaunchSpec(
+            workplace=self.layout.workplace(*spec.key),
+            command=spec.command,
+            cwd=Path(spec.cwd),
+            env={},
+            attempt=0,
+            devices="all" if spec.resources.gpus == "all" else list(range(gpu_count)),
+            cpus=spec.resources.cpus,
+            memory=spec.resources.memory,
+            image=spec.image,
+            network=spec.network,
+            mounts=list(spec.mounts),
+        )
+
+
+def _meta_fingerprint(meta_file: Path) -> str | None:
+    try:
+        return str(Workplace(meta_file.parent).read_meta().get("fingerprint"))
+    except ContractError:
+        return None
+
+
+def _make_launchers(names: set[str]) -> dict[str, Launcher]:
+    launchers: dict[str, Launcher] = {}
+    for name in sorted(names):
+        if name == "process":
+            from .launchers.process import ProcessLauncher
+
+            launchers[name] = ProcessLauncher()
+        else:
+            from .launchers.docker import DockerLauncher
+
+            launchers[name] = DockerLauncher()
+    return launchers

@@ -1,0 +1,127 @@
+"""Run a task as a local child process, in a process group of its own."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import time
+from typing import Any
+
+from ..contract import Workplace, hostname, read_json
+from ..errors import LaunchError
+from .base import ExitStatus, Launcher, LaunchSpec, RunningTask, wrap_command
+
+logger = logging.getLogger(__name__)
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    try:
+        os.killpg(pgid, signum)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _group_alive(pgid: int) -> bool:
+    return _signal_group(pgid, 0)
+
+
+def stop_group(pgid: int, grace: float) -> None:
+    """SIGTERM a process group, wait up to ``grace`` seconds, then SIGKILL what is left."""
+    if not _signal_group(pgid, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _group_alive(pgid):
+            return
+        time.sleep(0.02)
+    _signal_group(pgid, signal.SIGKILL)
+
+
+class ProcessTask(RunningTask):
+    """A task running as a child process group."""
+
+    def __init__(self, process: subprocess.Popen[bytes], spec: LaunchSpec) -> None:
+        self.process = process
+        self.spec = spec
+        self.pgid = process.pid
+
+    def wait(self) -> ExitStatus:
+        """Wait for the child; then kill what it left in its group (forked children)."""
+        code = self.process.wait()
+        _signal_group(self.pgid, signal.SIGKILL)
+        return ExitStatus.from_wait_status(code)
+
+    def kill(self, grace: float = 2.0) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+        stop_group(self.pgid, grace)
+
+    def identity(self) -> dict[str, Any]:
+        """The pid and process group, with the host, for a later run to find them."""
+        return {
+            "launcher": "process",
+            "pid": self.process.pid,
+            "pgid": self.pgid,
+            "host": hostname(),
+        }
+
+
+class ProcessLauncher(Launcher):
+    """Runs each attempt as ``/bin/sh`` wrapping the task's argv, in a new session."""
+
+    name = "process"
+
+    def start(self, spec: LaunchSpec) -> RunningTask:
+        """Start the attempt with its environment; stdout and stderr go to the log files."""
+        spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **spec.env}
+        argv = wrap_command(spec.command)
+
+        with open(spec.stdout_path, "wb") as stdout, open(spec.stderr_path, "wb") as stderr:
+            try:
+                process = subprocess.Popen(
+                    argv,
+                    cwd=spec.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                    start_new_session=True,
+                )
+            except OSError as error:
+                raise LaunchError(
+                    f"the task could not be started: {error}",
+                    workplace=str(spec.workplace.path),
+                    command=spec.command,
+                ) from None
+
+        logger.debug("started %s as pid %d", spec.workplace.path, process.pid)
+        return ProcessTask(process, spec)
+
+    def reap(self, workplace: Workplace, identity: dict[str, Any]) -> ExitStatus | None:
+        """Kill the process group a dead run left, if it still runs; read its exit file."""
+        pgid = identity.get("pgid")
+        if isinstance(pgid, int) and identity.get("host") == hostname() and _group_alive(pgid):
+            if _group_is_task(pgid, workplace):
+                logger.warning(
+                    "stopping process group %d left by a dead run of %s", pgid, workplace
+                )
+                stop_group(pgid, grace=1.0)
+                return None
+
+        if workplace.exit_file.is_file():
+            payload = read_json(workplace.exit_file, what="exit file")
+            return ExitStatus.from_wait_status(int(payload["exit_code"]))
+        return None
+
+
+def _group_is_task(pgid: int, workplace: Workplace) -> bool:
+    """True when the process ``pgid`` carries this workplace in its environment."""
+    try:
+        environ = open(f"/proc/{pgid}/environ", "rb").read()
+    except OSError:
+        return False
+    marker = f"EXECUTOR_WORKPLACE={workplace.path}".encode()
+    return marker in environ.split(b"\0")
