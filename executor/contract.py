@@ -255,7 +255,9 @@ class Workplace:
         payload = read_json(self.metrics_file, what="metrics file")
         latest = payload.get("latest") if isinstance(payload, dict) else None
         if not isinstance(latest, dict):
-            raise ContractError("the metrics file has no 'latest' object", path=str(self.metrics_file))
+            raise ContractError(
+                "the metrics file has no 'latest' object", path=str(self.metrics_file)
+            )
         return latest
 
     def artifacts(self) -> list[str]:
