@@ -54,7 +54,7 @@ def render_table(comparison: Comparison) -> str:
     cell_width = max(CELL_WIDTH, longest_cell + 2, -(-longest_metric // 3))
     name_width = max(NAME_WIDTH, max((len(m) for m in comparison.methods), default=0) + 2)
     span_width = 3 * cell_width + 2
-    total_width = 1 + name_width + len(comparison.metrics) * (span_width + 1)
+    total_width = 2 + name_width + len(comparison.metrics) * (span_width + 1)
 
     def line(first: str, rest: list[str], width: int) -> str:
         return "|" + first.center(name_width) + "|" + "|".join(t.center(width) for t in rest) + "|"
