@@ -55,7 +55,10 @@ def hostname() -> str:
 def write_json_atomic(path: Path, payload: Any) -> None:
     """Write ``payload`` as JSON to ``path`` through a temporary file and a rename.
 
-    A reader sees either the old file or the new one, never a torn one.
+    A reader sees either the old file or the new one, never a torn one, whatever happens to
+    the writing process. The file is not fsynced: an fsync costs milliseconds per write,
+    which would dominate runs of many short tasks, so a power loss may lose the latest
+    writes (a later run then reports the damaged file with its path).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +68,6 @@ def write_json_atomic(path: Path, payload: Any) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .contract import RootLayout, Workplace, write_json_atomic
+from .contract import META_FILE, RootLayout, Workplace, write_json_atomic
 from .data import check_bundle, dump_bundle
 from .errors import ContractError, InvalidInputError, UnknownNameError, WorkplaceKeyError
 from .launchers.base import Launcher, LaunchSpec
@@ -52,6 +52,7 @@ class Experiment:
         _check_root(self.layout.root)
         self.tasks: list[TaskSpec] = []
         self._claimed: set[tuple[str, str]] = set()
+        self._slots: dict[str, _ModelSlots] = {}
 
     @property
     def root(self) -> Path:
@@ -153,28 +154,17 @@ class Experiment:
                     "this workplace key is already used by another task", value=key
                 )
             self._claimed.add(key)
+            if key[1].isdigit() and key[0] in self._slots:
+                self._slots[key[0]].reserve(int(key[1]))
             return key
 
-        model_dir = self.root / spec.model
-        existing = sorted(
-            (int(path.name) for path in model_dir.iterdir() if path.name.isdigit())
-            if model_dir.is_dir()
-            else []
-        )
-        fingerprint = spec.fingerprint()
-        for index in existing:
-            key = (spec.model, str(index))
-            if key in self._claimed:
-                continue
-            meta_file = self.layout.workplace(*key).meta_file
-            if meta_file.is_file() and _meta_fingerprint(meta_file) == fingerprint:
-                self._claimed.add(key)
-                return key
-
-        taken = set(existing) | {
-            int(name) for model, name in self._claimed if model == spec.model and name.isdigit()
-        }
-        index = next(i for i in range(len(taken) + 1) if i not in taken)
+        slots = self._slots.get(spec.model)
+        if slots is None:
+            slots = self._slots[spec.model] = _ModelSlots.scan(self.layout, spec.model)
+            for model, name in self._claimed:
+                if model == spec.model and name.isdigit():
+                    slots.reserve(int(name))
+        index = slots.claim(spec.fingerprint())
         key = (spec.model, str(index))
         self._claimed.add(key)
         return key
@@ -315,6 +305,52 @@ class Experiment:
             network=spec.network,
             mounts=list(spec.mounts),
         )
+
+
+class _ModelSlots:
+    """The numbered workplaces of one model: which exist, with what fingerprint, which are free.
+
+    Scanned once per model, so that adding many tasks stays linear in their number.
+    """
+
+    def __init__(self, existing: dict[int, str | None]) -> None:
+        self.taken: set[int] = set()
+        self.unclaimed: dict[str, list[int]] = {}
+        for index in sorted(existing, reverse=True):
+            fingerprint = existing[index]
+            if fingerprint is not None:
+                self.unclaimed.setdefault(fingerprint, []).append(index)
+        self.existing = set(existing)
+        self.next_free = 0
+
+    @classmethod
+    def scan(cls, layout: RootLayout, model: str) -> _ModelSlots:
+        """Read the fingerprints of the model's numbered workplaces under the root."""
+        folder = layout.root / model
+        existing: dict[int, str | None] = {}
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.name.isdigit():
+                    existing[int(path.name)] = _meta_fingerprint(path / META_FILE)
+        return cls(existing)
+
+    def reserve(self, index: int) -> None:
+        """Mark an index as used by an explicit workplace key."""
+        self.taken.add(index)
+
+    def claim(self, fingerprint: str) -> int:
+        """The workplace of an earlier run of the same task, else the smallest unused index."""
+        candidates = self.unclaimed.get(fingerprint, [])
+        while candidates:
+            index = candidates.pop()
+            if index not in self.taken:
+                self.taken.add(index)
+                return index
+
+        while self.next_free in self.taken or self.next_free in self.existing:
+            self.next_free += 1
+        self.taken.add(self.next_free)
+        return self.next_free
 
 
 def _meta_fingerprint(meta_file: Path) -> str | None:
