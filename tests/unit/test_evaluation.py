@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import logging
 from types import SimpleNamespace
 
 import numpy as np
@@ -321,3 +322,32 @@ def test_public_names():
     assert executor.evaluate is evaluate
     assert executor.ModelPattern is ModelPattern
     assert executor.Comparison is Comparison
+
+
+def test_the_table_is_logged_even_when_not_printed(caplog):
+    caplog.set_level(logging.INFO, logger="executor")
+
+    comparison = evaluate(X, Y, ["mae"], other_patterns={"a": constant(1)}, print_table=False)
+
+    assert comparison.table() in caplog.text
+
+
+def test_a_method_mixing_pipelines_and_reported_metrics():
+    results = SimpleNamespace(
+        workplace_keys=[("fcnn", "0"), ("fcnn", "1")],
+        pipelines=[FakePipeline("fcnn", 1), None],
+        metrics=[{}, {"mae": 3.0}],
+        outcomes=None,
+    )
+
+    comparison = evaluate(X, Y, ["mae"], pipelines=results, print_table=False)
+
+    assert comparison.raw("fcnn", "mae") == [1.0, 3.0]
+    assert comparison.sources == {"fcnn": "pipeline+reported"}
+
+
+def test_comparison_rejects_values_of_unlisted_metrics():
+    with pytest.raises(DataError, match="does not list"):
+        Comparison(["mae"], {"a": {"mae": [1.0], "mse": [2.0]}})
+    with pytest.raises(InvalidInputError, match="no such method"):
+        sample_comparison().raw("nobody", "mae")
