@@ -154,24 +154,25 @@ class Scheduler:
         job.outcome.attempts.append(attempt)
         job.outcome.state = TaskState.RUNNING
         job.outcome.reason = None
+        job.handle = None
+        job.started = time.monotonic()
+        job.timed_out = False
+        # Counted as running before it starts, so that an interrupt arriving in between
+        # still finds the job (and, through the launcher's reap, whatever it started).
+        running.append(job)
         job.outcome.save()
 
         try:
-            job.handle = job.launcher.start(spec)
+            handle = job.launcher.start(spec)
         except ExecutorError as error:
             logger.error("%s could not start: %s", workplace.path, error)
             self.finished.put((job, error))
-            running.append(job)
             return
 
-        write_json_atomic(workplace.pid_file, job.handle.identity())
-        job.started = time.monotonic()
+        job.handle = handle
         job.deadline = job.started + job.timeout if job.timeout else None
-        job.timed_out = False
-        running.append(job)
+        write_json_atomic(workplace.pid_file, handle.identity())
         progress.update(running=len(running))
-
-        handle = job.handle
         threading.Thread(target=self._wait_for, args=(job, handle), daemon=True).start()
 
     def _launch_spec(self, job: Job, attempt: int) -> LaunchSpec:
@@ -309,6 +310,8 @@ class Scheduler:
         for job in running:
             if job.handle is not None:
                 job.handle.kill(0.0)
+            else:
+                job.launcher.reap(job.workplace, {})
             self._close_attempt(job, None)
             self._finish(job, TaskState.CANCELLED, CANCEL_REASON, progress)
         for job in pending:

@@ -7,9 +7,10 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
-from ..contract import Workplace, hostname, read_json
+from ..contract import WORKPLACE_ENV, Workplace, hostname, read_json
 from ..errors import LaunchError
 from .base import ExitStatus, Launcher, LaunchSpec, RunningTask, wrap_command
 
@@ -72,6 +73,7 @@ class ProcessLauncher(Launcher):
     """Runs each attempt as ``/bin/sh`` wrapping the task's argv, in a new session."""
 
     name = "process"
+    orphan_wait = 5.0
 
     def start(self, spec: LaunchSpec) -> RunningTask:
         """Start the attempt with its environment; stdout and stderr go to the log files."""
@@ -101,15 +103,23 @@ class ProcessLauncher(Launcher):
         return ProcessTask(process, spec)
 
     def reap(self, workplace: Workplace, identity: dict[str, Any]) -> ExitStatus | None:
-        """Kill the process group a dead run left, if it still runs; read its exit file."""
-        pgid = identity.get("pgid")
-        if isinstance(pgid, int) and identity.get("host") == hostname() and _group_alive(pgid):
-            if _group_is_task(pgid, workplace):
-                logger.warning(
-                    "stopping process group %d left by a dead run of %s", pgid, workplace
-                )
-                stop_group(pgid, grace=1.0)
-                return None
+        """Kill every process a dead run left for ``workplace``; then read its exit file.
+
+        Processes are found by the workplace in their environment, so that an attempt
+        whose pid was never recorded is found too. They get ``orphan_wait`` seconds to end
+        on their own first: a task in its last moments is then judged by its exit file
+        rather than killed and run a second time.
+        """
+        deadline = time.monotonic() + self.orphan_wait
+        while find_task_processes(workplace.path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        groups = {pgid for pid in find_task_processes(workplace.path) if (pgid := _pgid(pid))}
+        for pgid in groups:
+            logger.warning("stopping process group %d left by a dead run of %s", pgid, workplace)
+            stop_group(pgid, grace=1.0)
+        if groups:
+            return None
 
         if workplace.exit_file.is_file():
             payload = read_json(workplace.exit_file, what="exit file")
@@ -117,11 +127,26 @@ class ProcessLauncher(Launcher):
         return None
 
 
-def _group_is_task(pgid: int, workplace: Workplace) -> bool:
-    """True when the process ``pgid`` carries this workplace in its environment."""
+def _pgid(pid: int) -> int | None:
     try:
-        environ = open(f"/proc/{pgid}/environ", "rb").read()
-    except OSError:
-        return False
-    marker = f"EXECUTOR_WORKPLACE={workplace.path}".encode()
-    return marker in environ.split(b"\0")
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def find_task_processes(prefix: Path) -> list[int]:
+    """Pids of this user's processes whose ``EXECUTOR_WORKPLACE`` is ``prefix`` or below it."""
+    exact = f"{WORKPLACE_ENV}={prefix}".encode()
+    below = exact + os.sep.encode()
+    found: list[int] = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as stream:
+                variables = stream.read().split(b"\0")
+        except OSError:
+            continue
+        if any(item == exact or item.startswith(below) for item in variables):
+            found.append(int(entry.name))
+    return found
