@@ -97,6 +97,8 @@ def read_json(path: Path, *, what: str = "file") -> Any:
         raise ContractError(f"the {what} is missing", path=str(path)) from None
     except OSError as error:
         raise ContractError(f"the {what} cannot be read: {error}", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise ContractError(f"the {what} is not UTF-8 text", path=str(path)) from None
 
     try:
         return json.loads(text)
