@@ -80,7 +80,9 @@ def test_gpus_are_handed_out_exclusively(in_hostile_cwd: Path) -> None:
     command = script(in_hostile_cwd, "probe.py", ENV_PROBE)
     experiment = executor.Experiment("root")
     for index in range(3):
-        experiment.add_task(model="gpu", config={"sleep": 1.0, "i": index}, run_command=command, gpus=1)
+        experiment.add_task(
+            model="gpu", config={"sleep": 1.0, "i": index}, run_command=command, gpus=1
+        )
     experiment.add_task(model="cpu", run_command=command)
     experiment.add_task(model="both", config={"sleep": 0.2}, run_command=command, gpus=2)
 

@@ -89,8 +89,14 @@ def test_data_bundle_is_content_addressed(tmp_path: Path) -> None:
         ((np.ones(5), np.ones(5)), "x must be 2-D"),
         ((np.ones((5, 2)), np.ones(4)), "x has 5 rows but y has 4"),
         ((np.ones((5, 2)), np.array([1.0, np.nan, 0, 1, 0])), "NaN"),
-        ((np.ones((5, 2)), np.ones(5), np.ones((3, 2)), None), "x_cv and y_cv must be given together"),
-        ((np.ones((5, 2)), np.ones(5), np.ones((3, 4)), np.ones(3)), "x_cv has 4 columns but x has 2"),
+        (
+            (np.ones((5, 2)), np.ones(5), np.ones((3, 2)), None),
+            "x_cv and y_cv must be given together",
+        ),
+        (
+            (np.ones((5, 2)), np.ones(5), np.ones((3, 4)), np.ones(3)),
+            "x_cv has 4 columns but x has 2",
+        ),
         ((np.array([["a", "b"]] * 5), np.ones(5)), "expected numbers"),
     ],
 )
