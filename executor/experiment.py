@@ -102,6 +102,8 @@ class Experiment:
         ):
             raise InvalidInputError("retries must be an integer, 0 or more", input=retries)
         clean_config = check_config(config)
+        if run_command is None:
+            _check_builtin_model(model)
 
         if x is not None or y is not None:
             if data_folder is not None:
@@ -351,6 +353,19 @@ class _ModelSlots:
             self.next_free += 1
         self.taken.add(self.next_free)
         return self.next_free
+
+
+def _check_builtin_model(model: str) -> None:
+    """Refuse, at ``add_task``, a built-in task whose model the default task cannot build."""
+    from .models import known_models
+
+    if model in known_models() or "." in model.strip("."):
+        return
+    raise UnknownNameError(
+        f"unknown model {model!r} for the built-in task: expected one of {known_models()}, "
+        "the dotted path of a scikit-learn estimator, or a run_command of your own",
+        input=model,
+    )
 
 
 def _meta_fingerprint(meta_file: Path) -> str | None:

@@ -145,9 +145,8 @@ def test_second_run_on_a_locked_root_is_refused(in_hostile_cwd: Path) -> None:
     assert experiment.run_tasks(lock="fail").succeeded
 
 
-def test_builtin_task_without_models_reports_clearly(in_hostile_cwd: Path) -> None:
+def test_unknown_builtin_model_is_refused_at_add_task(in_hostile_cwd: Path) -> None:
     experiment = executor.Experiment("root")
-    experiment.add_task(np.ones((20, 2)), np.arange(20) % 2, model="no_such_model")
-    outcome = experiment.run_tasks().outcomes[0]
-    assert outcome.state is TaskState.FAILED
-    assert "no_such_model" in (outcome.reason or "")
+    with pytest.raises(executor.UnknownNameError, match="no_such_model.*fcnn"):
+        experiment.add_task(np.ones((20, 2)), np.arange(20) % 2, model="no_such_model")
+    assert not (in_hostile_cwd / "root").exists()
