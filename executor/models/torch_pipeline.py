@@ -21,7 +21,7 @@ from .devices import resolve_device
 from .networks import build_network
 from .pipeline import Pipeline
 from .preprocessing import Preprocessing, infer_task_type
-from .training import Rows, hold_out, predict_outputs, train_network
+from .training import Rows, check_optimizer_config, hold_out, predict_outputs, train_network
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class TorchPipeline(Pipeline):
 
     def __init__(self, model: str, config: dict[str, Any]) -> None:
         super().__init__(model, resolve_config(model, config))
+        check_optimizer_config(self.config["optimizer"], self.config["optimizer_config"])
         self.network: torch.nn.Module | None = None
         self.device = "cpu"
 

@@ -95,10 +95,8 @@ def hold_out(rows: Rows, fraction: float, task_type: str, seed: int) -> tuple[Ro
     return rows.take(np.flatnonzero(keep)), rows.take(validation_indices)
 
 
-def make_optimizer(
-    name: str, parameters: Any, optimizer_config: dict[str, Any]
-) -> torch.optim.Optimizer:
-    """The optimizer ``name`` over ``parameters``; an unknown option is a ConfigError."""
+def check_optimizer_config(name: str, optimizer_config: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` naming any option the optimizer ``name`` does not take."""
     optimizer_class = OPTIMIZER_CLASSES[name]
     accepted = sorted(set(inspect.signature(optimizer_class).parameters) - {"params"})
     unknown = sorted(set(optimizer_config) - set(accepted))
@@ -109,11 +107,17 @@ def make_optimizer(
             known=accepted,
         )
 
+
+def make_optimizer(
+    name: str, parameters: Any, optimizer_config: dict[str, Any]
+) -> torch.optim.Optimizer:
+    """The optimizer ``name`` over ``parameters``; an unknown option is a ConfigError."""
+    check_optimizer_config(name, optimizer_config)
     options = {"lr": DEFAULT_LEARNING_RATES[name], **optimizer_config}
     if name == "sgd" and "momentum" not in optimizer_config:
         options["momentum"] = 0.9
     try:
-        return optimizer_class(parameters, **options)
+        return OPTIMIZER_CLASSES[name](parameters, **options)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"bad optimizer_config for {name!r}: {error}", **options) from None
 
