@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from ..contract import META_FILE, OUTCOME_FILE, RootLayout
@@ -124,7 +124,7 @@ def execute(args: argparse.Namespace) -> int:
         payload = {
             "root": str(layout.root),
             "active_run": holder,
-            "tasks": [asdict(line) for line in lines],
+            "tasks": [dict(vars(line)) for line in lines],
             "totals": totals(lines),
         }
         say(json.dumps(payload, indent=2))
