@@ -55,6 +55,8 @@ sections are kept as they are.
 """
 
 WRITE_LOCK_TIMEOUT = 120.0
+SUITE_COMMAND_ENV = "EXECUTOR_BENCH_SUITE_COMMAND"
+"""Set by run_all.py so that each part also names the suite command that started it."""
 
 
 def machine_facts() -> dict[str, Any]:
@@ -98,7 +100,9 @@ def command_line() -> str:
         shown = script.relative_to(REPO).as_posix()
     except ValueError:
         shown = script.name
-    return " ".join(["python", shown, *sys.argv[1:]])
+    own = " ".join(["python", shown, *sys.argv[1:]])
+    suite = os.environ.get(SUITE_COMMAND_ENV)
+    return f"{own}` (run by `{suite}" if suite and suite != own else own
 
 
 def describe_run(command: str | None = None) -> str:
