@@ -88,7 +88,11 @@ def stop_leftovers(layout: RootLayout) -> int:
             launcher = _launcher_for(_launcher_name(workplace), launchers)
             if launcher is None:
                 continue
-            recovered = recover(workplace, outcome, launcher)
+            try:
+                recovered = recover(workplace, outcome, launcher)
+            except ExecutorError as error:
+                note(f"could not stop {'/'.join(workplace.key)}: {error}")
+                continue
             closed += 1
             say(f"{'/'.join(workplace.key)}: closed ({recovered.state.value})")
     finally:
@@ -108,14 +112,12 @@ def _launcher_name(workplace: Workplace) -> str:
 def remove_containers(layout: RootLayout) -> None:
     """Remove the containers labelled with this root, when Docker can be reached."""
     try:
-        from ..launchers import docker
-    except ImportError:
+        from ..launchers.docker import remove_root_containers
+
+        removed = remove_root_containers(layout.root)
+    except ImportError as error:
+        note(f"docker is not installed, so no container was looked for ({error})")
         return
-    remover = getattr(docker, "remove_root_containers", None)
-    if remover is None:
-        return
-    try:
-        removed = remover(layout.root)
     except ExecutorError as error:
         note(f"docker is not reachable, so no container was looked for ({error})")
         return
@@ -164,8 +166,8 @@ def execute(args: argparse.Namespace) -> int:
         )
 
     with RootLock(layout, "fail"):
-        remove_containers(layout)
         closed = stop_leftovers(layout)
+        remove_containers(layout)
         note(f"closed {closed} task(s) left running" if closed else "nothing was left running")
         if not args.workplaces:
             return 0
