@@ -12,13 +12,16 @@ import json
 import logging
 import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..contract import Workplace
 from ..outcome import Outcome
 from .common import FAILED_EXIT, format_duration, note, say, summarize_reason
 from .run_plan import build_spec, check_metrics, check_model
 from .run_spec import BACKENDS, ModelEntry, RunSpec
+
+if TYPE_CHECKING:
+    from .data_source import LoadedData
 
 logger = logging.getLogger(__name__)
 
@@ -132,9 +135,8 @@ def execute(args: argparse.Namespace) -> int:
                 _add(experiment, entry, index, data_folder, spec)
 
     results = _run(experiment, spec, args)
-    _print_outcomes(results.outcomes, spec)
-    if data is not None:
-        _print_table(results, data, spec.metrics)
+    _print_outcomes(results.outcomes)
+    _print_table(results, data, spec.metrics)
     return _report_failures(results.outcomes, spec)
 
 
@@ -208,7 +210,7 @@ def _show_plan(spec: RunSpec, data_description: str) -> None:
             say(f"{entry.name}/{index}: model {entry.model}, config {config}, {command}")
 
 
-def _print_outcomes(outcomes: list[Outcome], spec: RunSpec) -> None:
+def _print_outcomes(outcomes: list[Outcome]) -> None:
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1
@@ -219,18 +221,21 @@ def _print_outcomes(outcomes: list[Outcome], spec: RunSpec) -> None:
     note(f"{len(outcomes)} task(s): {summary}")
 
 
-def _print_table(results: Any, data: Any, metrics: list[str] | None) -> None:
+def _print_table(results: Any, data: LoadedData | None, metrics: list[str] | None) -> None:
     from .scoring import compare
 
-    held_out = data.x_cv is not None
-    x, y = (data.x_cv, data.y_cv) if held_out else (data.x, data.y)
+    held_out = data is not None and data.x_cv is not None
+    if data is None:
+        x, y = None, None
+    else:
+        x, y = (data.x_cv, data.y_cv) if held_out else (data.x, data.y)
     comparison, reason = compare(results, x, y, metrics)
     if comparison is None:
         note(str(reason))
         return
     if any(pipeline is not None for pipeline in results.pipelines):
         where = "held-out validation rows" if held_out else "training rows (no validation part)"
-        note(f"pipelines scored on {len(x)} {where}")
+        note(f"pipelines scored on {len(x) if x is not None else 0} {where}")
     else:
         note("compared through the metrics the tasks reported")
     say(comparison.table())
