@@ -222,9 +222,16 @@ class Experiment:
                 raise InvalidInputError("a docker task needs an image", task="/".join(spec.key))
 
         gpu_ids = check_cuda_list(cuda_list)
-        gpu_counts = [
-            gpus_needed(spec.resources.gpus, gpu_ids, "/".join(spec.key)) for spec in self.tasks
-        ]
+        if backend == "ray":  # the cluster's GPUs, not this machine's, decide
+            from .cluster.ray import ray_gpu_count
+
+            gpu_counts = [
+                ray_gpu_count(spec.resources.gpus, "/".join(spec.key)) for spec in self.tasks
+            ]
+        else:
+            gpu_counts = [
+                gpus_needed(spec.resources.gpus, gpu_ids, "/".join(spec.key)) for spec in self.tasks
+            ]
         launchers = _make_launchers({spec.launcher or "process" for spec in self.tasks})
         try:
             for name, each in launchers.items():
