@@ -77,3 +77,24 @@ def docker_image() -> str:
 def lean_image() -> str:
     """The lean task image (numpy and scikit-learn), or a skip."""
     return image_or_skip(LEAN_IMAGE)
+
+
+def ray_or_skip() -> None:
+    """Skip, saying why, when the ray package cannot be imported."""
+    try:
+        import ray  # noqa: F401
+    except ImportError as error:
+        pytest.skip(f"the ray package cannot be imported ({error}); pip install 'executor[ray]'")
+
+
+@pytest.fixture(scope="session")
+def ray_backend() -> Iterator[dict[str, str]]:
+    """``run_tasks`` arguments for the Ray backend on a local Ray instance, or a skip.
+
+    The instance starts with the first run that uses it and stops at the end of the session.
+    """
+    ray_or_skip()
+    yield {"backend": "ray"}
+    from executor.cluster.ray import disconnect
+
+    disconnect()

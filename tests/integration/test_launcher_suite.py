@@ -23,12 +23,15 @@ pytestmark = pytest.mark.timeout(180)
     params=[
         "process",
         pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("ray", marks=pytest.mark.ray),
     ]
 )
 def mode(request: pytest.FixtureRequest) -> dict[str, Any]:
     """How to run: keyword arguments for ``run_tasks``."""
     if request.param == "process":
         return {"launcher": "process"}
+    if request.param == "ray":
+        return {"launcher": "process", **request.getfixturevalue("ray_backend")}
     image = request.getfixturevalue("lean_image")
     return {"launcher": "docker", "image": image}
 
