@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import resource
 import statistics
 import sys
 import tempfile
@@ -136,16 +137,26 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def cpu_seconds() -> float:
+    """User plus system CPU time of this process and of its children that were waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class Stopwatch:
-    """A context manager measuring wall time with ``time.perf_counter``."""
+    """Measures wall time (``seconds``) and CPU time (``cpu``, own and children's)."""
 
     def __enter__(self) -> Stopwatch:
         self.start = time.perf_counter()
+        self.start_cpu = cpu_seconds()
         self.seconds = 0.0
+        self.cpu = 0.0
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+        self.cpu = cpu_seconds() - self.start_cpu
 
 
 def write_section(title: str, body: str, path: Path | None = None) -> Path:
