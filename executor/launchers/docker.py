@@ -1,0 +1,360 @@
+"""Run a task in a Docker container, through the Docker SDK.
+
+One attempt is one container: created with the workplace read-write, the data bundle and
+the caller's current directory read-only, run as the calling user, labelled with the
+experiment root and the task key; its stdout and stderr are copied to the task's log files
+as they come. The container is not auto-removed: once it has ended, its logs are drained
+and its exit status and OOM flag are read, and only then is it removed, so that nothing is
+lost to a removal racing the reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..contract import Workplace, hostname, read_json
+from ..errors import ExecutorError, LaunchError
+from . import docker_checks as checks
+from .base import ExitStatus, Launcher, LaunchSpec, RunningTask
+from .docker_spec import LABEL_ROOT, LABEL_WORKPLACE, ContainerPlan, describe_plan, plan_container
+
+logger = logging.getLogger(__name__)
+
+LOG_DRAIN_TIMEOUT = 60.0
+"""Seconds to wait, once a container has ended, for the rest of its logs."""
+
+
+class DockerTask(RunningTask):
+    """One running container; ``oom_killed`` tells whether the kernel killed it for memory."""
+
+    def __init__(self, client: Any, container_id: str, plan: ContainerPlan, spec: LaunchSpec):
+        self.client = client
+        self.container_id = container_id
+        self.plan = plan
+        self.spec = spec
+        self.oom_killed = False
+        self._status: ExitStatus | None = None
+        self._lock = threading.Lock()
+        self._readers = [
+            _LogReader(client, container_id, spec.stdout_path, stdout=True),
+            _LogReader(client, container_id, spec.stderr_path, stdout=False),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def wait(self) -> ExitStatus:
+        """Wait for the container to end, drain its logs, read its status, then remove it."""
+        with self._lock:
+            if self._status is None:
+                self._status = self._collect()
+            return self._status
+
+    def kill(self, grace: float = 2.0) -> None:
+        """Stop the container (SIGTERM, then SIGKILL after ``grace`` seconds) and remove it."""
+        import docker.errors
+
+        try:
+            self.client.api.stop(self.container_id, timeout=max(0, math.ceil(grace)))
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as error:
+            logger.warning("could not stop container %s: %s", self.plan.name, error)
+        self.wait()
+
+    def identity(self) -> dict[str, Any]:
+        """The container's id and name, with the host, for a later run to find it."""
+        return {
+            "launcher": "docker",
+            "container_id": self.container_id,
+            "container_name": self.plan.name,
+            "host": hostname(),
+        }
+
+    def _collect(self) -> ExitStatus:
+        import docker.errors
+
+        try:
+            result = self.client.api.wait(self.container_id)
+            code = int(result.get("StatusCode", -1))
+        except docker.errors.NotFound:
+            code = -1
+        for reader in self._readers:
+            reader.join(LOG_DRAIN_TIMEOUT)
+            if reader.is_alive():
+                logger.warning("the logs of %s were still coming; left incomplete", self.plan.name)
+
+        try:
+            state = self.client.api.inspect_container(self.container_id)["State"]
+            self.oom_killed = bool(state.get("OOMKilled"))
+            code = int(state.get("ExitCode", code))
+        except docker.errors.NotFound:
+            logger.warning("container %s vanished before its state was read", self.plan.name)
+        _remove(self.client, self.container_id)
+
+        if code < 0:
+            return ExitStatus(exit_code=None, signal=None)
+        status = ExitStatus.from_wait_status(code)
+        logger.debug(
+            "container %s of %s ended: %s%s",
+            self.plan.name,
+            self.spec.workplace.path,
+            status.describe(),
+            " (out of memory)" if self.oom_killed else "",
+        )
+        return status
+
+
+class _LogReader(threading.Thread):
+    """Copies one of a container's streams to a file as it comes."""
+
+    def __init__(self, client: Any, container_id: str, path: Path, *, stdout: bool) -> None:
+        super().__init__(name=f"docker-logs-{container_id[:12]}", daemon=True)
+        self.client = client
+        self.container_id = container_id
+        self.path = path
+        self.stdout = stdout
+
+    def run(self) -> None:
+        try:
+            chunks = self.client.api.logs(
+                self.container_id,
+                stdout=self.stdout,
+                stderr=not self.stdout,
+                stream=True,
+                follow=True,
+            )
+            with open(self.path, "ab") as stream:
+                for chunk in chunks:
+                    stream.write(chunk)
+                    stream.flush()
+        except Exception as error:  # a log reader must never take the run down
+            logger.warning("stopped copying the logs of %s: %s", self.container_id[:12], error)
+
+
+class DockerLauncher(Launcher):
+    """Runs each attempt in a container of the task's image.
+
+    ``user`` is the ``(uid, gid)`` the container runs as; it defaults to the caller's, so
+    that every file the task writes belongs to the caller.
+    """
+
+    name = "docker"
+    orphan_wait = 5.0
+
+    def __init__(self, client: Any = None, user: tuple[int, int] | None = None) -> None:
+        self._client = client
+        self.user = user or (os.getuid(), os.getgid())
+        self._gpu_checked: set[str] = set()
+
+    @property
+    def client(self) -> Any:
+        """The Docker client, connected on first use."""
+        if self._client is None:
+            self._client = checks.connect()
+        return self._client
+
+    def check(self, specs: Sequence[LaunchSpec]) -> None:
+        """Refuse, before anything starts: bad input, no engine, a missing image, no GPUs."""
+        plans = [plan_container(spec, *self.user) for spec in specs]
+        if not plans:
+            return
+
+        client = self.client
+        for image in sorted({plan.image for plan in plans}):
+            checks.check_image(client, image)
+
+        engine_info = client.api.info()
+        for plan in plans:
+            checks.check_cpus(engine_info, None if plan.nano_cpus is None else plan.nano_cpus / 1e9)
+            checks.check_network(client, plan.network_mode)
+
+        wanting = [plan for plan in plans if plan.wants_gpus]
+        if wanting and not checks.has_nvidia_runtime(engine_info):
+            image = wanting[0].image
+            if image not in self._gpu_checked:
+                checks.probe_gpus(client, image, wanting[0].labels[LABEL_ROOT])
+                self._gpu_checked.add(image)
+
+    def start(self, spec: LaunchSpec) -> RunningTask:
+        """Create and start the attempt's container; its logs stream to the log files."""
+        import docker.errors
+        from docker.types import Mount
+
+        plan = plan_container(spec, *self.user)
+        spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
+        for path in (spec.stdout_path, spec.stderr_path):
+            path.write_bytes(b"")
+
+        client = self.client
+        host_config = client.api.create_host_config(
+            mounts=[
+                Mount(m.target, m.source, type="bind", read_only=m.read_only) for m in plan.mounts
+            ],
+            nano_cpus=plan.nano_cpus,
+            mem_limit=plan.mem_limit,
+            memswap_limit=plan.mem_limit,
+            network_mode=plan.network_mode,
+            device_requests=checks.device_requests(plan),
+            init=True,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+        )
+        logger.debug("creating a container for %s: %s", spec.workplace.path, describe_plan(plan))
+
+        try:
+            created = client.api.create_container(
+                plan.image,
+                command=plan.command,
+                entrypoint=plan.entrypoint,
+                environment=plan.environment,
+                user=plan.user,
+                working_dir=plan.working_dir,
+                labels=plan.labels,
+                name=plan.name,
+                host_config=host_config,
+            )
+        except docker.errors.ImageNotFound:
+            checks.check_image(client, plan.image)
+            raise
+        except docker.errors.APIError as error:
+            raise self._start_error(error, plan, spec) from None
+
+        container_id = created["Id"]
+        try:
+            client.api.start(container_id)
+        except docker.errors.APIError as error:
+            _remove(client, container_id)
+            raise self._start_error(error, plan, spec) from None
+
+        logger.debug("started container %s for %s", plan.name, spec.workplace.path)
+        return DockerTask(client, container_id, plan, spec)
+
+    def reap(self, workplace: Workplace, identity: dict[str, Any]) -> ExitStatus | None:
+        """Stop and remove the containers a dead run left for ``workplace``.
+
+        Running ones get ``orphan_wait`` seconds to end on their own first. The exit status
+        of one that ended on its own is returned (or, when none is left, the exit file's).
+        """
+        client = self.client
+        deadline = time.monotonic() + self.orphan_wait
+        found = find_containers(client, workplace=str(workplace.path), identity=identity)
+        while any(_running(c) for c in found) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            found = find_containers(client, workplace=str(workplace.path), identity=identity)
+
+        status: ExitStatus | None = None
+        stopped = False
+        for container in found:
+            if _running(container):
+                logger.warning("stopping container %s left by a dead run", _name(container))
+                stopped = True
+            else:
+                status = ExitStatus.from_wait_status(int(container["State"].get("ExitCode", 0)))
+            _remove(client, container["Id"])
+        if stopped:
+            return None
+        if status is not None:
+            return status
+
+        if workplace.exit_file.is_file():
+            payload = read_json(workplace.exit_file, what="exit file")
+            return ExitStatus.from_wait_status(int(payload["exit_code"]))
+        return None
+
+    def close(self) -> None:
+        """Close the connection to the engine."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _start_error(self, error: Exception, plan: ContainerPlan, spec: LaunchSpec) -> Exception:
+        refused = checks.gpu_error(error, image=plan.image, workplace=str(spec.workplace.path))
+        if refused is not None:
+            return refused
+        return LaunchError(
+            f"the container could not be started: {checks.short_error(error)}",
+            image=plan.image,
+            workplace=str(spec.workplace.path),
+            command=plan.command,
+        )
+
+
+def find_containers(
+    client: Any,
+    *,
+    root: str | None = None,
+    workplace: str | None = None,
+    identity: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Inspected containers (running or ended) labelled with this root or workplace."""
+    import docker.errors
+
+    labels = []
+    if root is not None:
+        labels.append(f"{LABEL_ROOT}={root}")
+    if workplace is not None:
+        labels.append(f"{LABEL_WORKPLACE}={workplace}")
+    listed = client.api.containers(all=True, filters={"label": labels}) if labels else []
+    ids = [entry["Id"] for entry in listed]
+    recorded = (identity or {}).get("container_id")
+    if recorded and recorded not in ids:
+        ids.append(str(recorded))
+
+    found: list[dict[str, Any]] = []
+    for container_id in ids:
+        try:
+            found.append(client.api.inspect_container(container_id))
+        except docker.errors.NotFound:
+            continue
+    return found
+
+
+def remove_root_containers(root: str | os.PathLike[str]) -> list[str]:
+    """Stop and remove every container labelled with this experiment root; return their names.
+
+    Used on Ctrl-C, by ``clean`` and by tests. Raises :class:`DockerUnavailableError` when
+    the engine cannot be reached.
+    """
+    client = checks.connect()
+    try:
+        found = find_containers(client, root=str(Path(root).absolute()))
+        names = []
+        for container in found:
+            _remove(client, container["Id"])
+            names.append(_name(container))
+        if names:
+            logger.info("removed %d container(s) of %s", len(names), root)
+        return names
+    finally:
+        client.close()
+
+
+def _remove(client: Any, container_id: str) -> None:
+    import docker.errors
+
+    try:
+        client.api.remove_container(container_id, force=True)
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as error:
+        if "already in progress" in str(error):
+            return
+        raise ExecutorError(
+            f"the container could not be removed: {checks.short_error(error)}",
+            container=container_id[:12],
+        ) from None
+
+
+def _running(container: dict[str, Any]) -> bool:
+    return bool(container.get("State", {}).get("Running"))
+
+
+def _name(container: dict[str, Any]) -> str:
+    return str(container.get("Name", container.get("Id", "?"))).lstrip("/")
