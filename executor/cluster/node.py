@@ -9,6 +9,7 @@ scheduler would, and sends back every file the attempt left.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sys
@@ -28,7 +29,7 @@ from .transfer import (
     scratch_folder,
     unpack_workplace,
 )
-from .watchdog import start_watchdog, stop_watchdog
+from .watchdog import unwatch, watch
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +97,7 @@ def run_attempt(request: NodeRequest, bundle: list[Any]) -> Iterator[dict[str, A
 
         handle = launcher.start(spec)
         identity = handle.identity()
-        watchdog = start_watchdog(
-            request.launcher, identity, str(workplace.path), str(scratch) if scratch else None
-        )
+        watch(request.launcher, identity, str(workplace.path), str(scratch) if scratch else None)
         try:
             yield {
                 "host": hostname(),
@@ -110,7 +109,7 @@ def run_attempt(request: NodeRequest, bundle: list[Any]) -> Iterator[dict[str, A
             }
             status = _wait_interruptibly(handle, request.grace)
         finally:
-            stop_watchdog(watchdog)
+            unwatch()
 
         ended = {
             "exit_code": status.exit_code,
@@ -130,7 +129,7 @@ def stop_attempt(
 ) -> None:
     """Stop a running attempt on this node: SIGTERM, then SIGKILL after ``grace`` seconds.
 
-    A container is stopped through its launcher's ``reap``, which uses its own grace.
+    The attempt's own waiter on this node then sees it end and reports it as usual.
     """
     if launcher_name == "process":
         from ..launchers.process import stop_group
@@ -140,9 +139,17 @@ def stop_attempt(
             stop_group(pgid, grace)
         return
 
-    launcher = make_launcher(launcher_name)
+    from ..launchers.docker import DockerLauncher
+
+    launcher = DockerLauncher()
     try:
-        launcher.reap(Workplace(workplace), identity)
+        container = identity.get("container_id")
+        if container:
+            launcher.client.api.stop(container, timeout=max(0, math.ceil(grace)))
+        else:
+            launcher.reap(Workplace(workplace), identity)
+    except Exception as error:  # the engine's errors are many; the container may be gone
+        logger.warning("could not stop the container of %s: %s", workplace, error)
     finally:
         launcher.close()
 

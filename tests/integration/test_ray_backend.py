@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import executor
@@ -124,3 +125,58 @@ def test_a_finished_run_resumes_without_running_again(
     assert runs.read_text() == "xx"
     assert second.outcomes[0].state is TaskState.SUCCEEDED
     assert len(forced.outcomes[0].attempts) == 2
+
+
+@pytest.mark.docker
+def test_containers_run_on_the_node_and_stop_on_timeout(
+    in_hostile_cwd: Path, ray_backend: dict[str, Any], lean_image: str
+) -> None:
+    train = write(
+        in_hostile_cwd,
+        "train.py",
+        """
+        import os
+        from executor import get_info, report
+        info = get_info()
+        x, y, _, _ = info.data_list
+        with open(os.path.join(info.workplace, "weights.txt"), "w") as stream:
+            stream.write(str(x.sum()))
+        report({"rows": int(x.shape[0]), "in_container": os.path.exists("/.dockerenv")})
+        """,
+    )
+    hang = write(
+        in_hostile_cwd, "hang.py", "import time\nprint('up', flush=True)\ntime.sleep(120)\n"
+    )
+    experiment = executor.Experiment(in_hostile_cwd / "root")
+    experiment.add_task(
+        [[1.0, 2.0], [3.0, 4.0]], [0, 1], model="train", run_command=train, image=lean_image
+    )
+    experiment.add_task(model="hang", run_command=hang, image=lean_image, timeout=3)
+
+    results = experiment.run_tasks(num_jobs=2, grace=1.0, **ray_backend)
+
+    trained, hung = results.outcomes
+    assert trained.state is TaskState.SUCCEEDED, trained.reason
+    assert results.metrics[0] == {"rows": 2, "in_container": True}
+    assert (Path(trained.workplace) / "weights.txt").read_text() == "10.0"
+    assert hung.state is TaskState.TIMED_OUT, hung.reason
+    assert "up" in (Path(hung.workplace) / "_logs" / "attempt-1.stdout").read_text()
+
+
+def test_repeat_with_runs_the_built_in_models_on_ray(
+    hostile_dir: Path, ray_backend: dict[str, Any]
+) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    y = (x[:, :1] > 0).astype(int)
+
+    result = executor.repeat_with(
+        x, y, models="linear", num_repeat=2, num_jobs=2, root=hostile_dir / "root", **ray_backend
+    )
+
+    assert not result.failures
+    assert len(result.pipelines["linear"]) == 2
+    predictions = result.pipelines["linear"][0].predict(x)
+    assert len(predictions) == len(x)
+    hosts = {outcome.attempts[-1].host for outcome in result.outcomes["linear"]}
+    assert all("/" in host for host in hosts), hosts
