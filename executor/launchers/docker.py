@@ -32,25 +32,40 @@ LOG_DRAIN_TIMEOUT = 60.0
 
 
 class DockerTask(RunningTask):
-    """One running container; ``oom_killed`` tells whether the kernel killed it for memory."""
+    """One container; ``oom_killed`` tells whether the kernel killed it for memory.
 
-    def __init__(self, client: Any, container_id: str, plan: ContainerPlan, spec: LaunchSpec):
-        self.client = client
+    The container is created by the launcher and started here on a thread of its own: the
+    engine takes a few tenths of a second to start one, and the scheduler's loop need not
+    wait for that before launching the next task. An error in starting it is raised by
+    :meth:`wait`, and the container is removed.
+    """
+
+    def __init__(
+        self, launcher: DockerLauncher, container_id: str, plan: ContainerPlan, spec: LaunchSpec
+    ) -> None:
+        self.client = launcher.client
         self.container_id = container_id
         self.plan = plan
         self.spec = spec
         self.oom_killed = False
+        self._launcher = launcher
         self._status: ExitStatus | None = None
+        self._start_error: Exception | None = None
         self._lock = threading.Lock()
-        self._readers = [
-            _LogReader(client, container_id, spec.stdout_path, stdout=True),
-            _LogReader(client, container_id, spec.stderr_path, stdout=False),
-        ]
-        for reader in self._readers:
-            reader.start()
+        self._readers: list[_LogReader] = []
+        self._starter = threading.Thread(
+            target=self._start, name=f"docker-start-{container_id[:12]}", daemon=True
+        )
+        self._starter.start()
 
     def wait(self) -> ExitStatus:
-        """Wait for the container to end, drain its logs, read its status, then remove it."""
+        """Wait for the container to end, drain its logs, read its status, then remove it.
+
+        Raises the error that kept the container from starting, if any.
+        """
+        self._starter.join()
+        if self._start_error is not None:
+            raise self._start_error
         with self._lock:
             if self._status is None:
                 self._status = self._collect()
@@ -60,13 +75,17 @@ class DockerTask(RunningTask):
         """Stop the container (SIGTERM, then SIGKILL after ``grace`` seconds) and remove it."""
         import docker.errors
 
+        self._starter.join()
         try:
             self.client.api.stop(self.container_id, timeout=max(0, math.ceil(grace)))
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as error:
             logger.warning("could not stop container %s: %s", self.plan.name, error)
-        self.wait()
+        try:
+            self.wait()
+        except ExecutorError:
+            return  # it never started, and is already removed
 
     def identity(self) -> dict[str, Any]:
         """The container's id and name, with the host, for a later run to find it."""
@@ -76,6 +95,30 @@ class DockerTask(RunningTask):
             "container_name": self.plan.name,
             "host": hostname(),
         }
+
+    def _start(self) -> None:
+        import docker.errors
+
+        try:
+            self.client.api.start(self.container_id)
+        except docker.errors.APIError as error:
+            self._start_error = self._launcher.start_error(error, self.plan, self.spec)
+            _remove(self.client, self.container_id)
+            return
+        except Exception as error:  # the error reaches the caller through wait()
+            self._start_error = LaunchError(
+                f"the container could not be started: {error}", image=self.plan.image
+            )
+            _remove(self.client, self.container_id)
+            return
+
+        logger.debug("started container %s for %s", self.plan.name, self.spec.workplace.path)
+        self._readers = [
+            _LogReader(self.client, self.container_id, self.spec.stdout_path, stdout=True),
+            _LogReader(self.client, self.container_id, self.spec.stderr_path, stdout=False),
+        ]
+        for reader in self._readers:
+            reader.start()
 
     def _collect(self) -> ExitStatus:
         import docker.errors
@@ -183,7 +226,10 @@ class DockerLauncher(Launcher):
                 self._gpu_checked.add(image)
 
     def start(self, spec: LaunchSpec) -> RunningTask:
-        """Create and start the attempt's container; its logs stream to the log files."""
+        """Create the attempt's container and start it; its logs stream to the log files.
+
+        The engine's start runs on the task's own thread; its errors are raised by ``wait``.
+        """
         import docker.errors
         from docker.types import Mount
 
@@ -224,17 +270,9 @@ class DockerLauncher(Launcher):
             checks.check_image(client, plan.image)
             raise
         except docker.errors.APIError as error:
-            raise self._start_error(error, plan, spec) from None
+            raise self.start_error(error, plan, spec) from None
 
-        container_id = created["Id"]
-        try:
-            client.api.start(container_id)
-        except docker.errors.APIError as error:
-            _remove(client, container_id)
-            raise self._start_error(error, plan, spec) from None
-
-        logger.debug("started container %s for %s", plan.name, spec.workplace.path)
-        return DockerTask(client, container_id, plan, spec)
+        return DockerTask(self, created["Id"], plan, spec)
 
     def reap(self, workplace: Workplace, identity: dict[str, Any]) -> ExitStatus | None:
         """Stop and remove the containers a dead run left for ``workplace``.
@@ -274,7 +312,8 @@ class DockerLauncher(Launcher):
             self._client.close()
             self._client = None
 
-    def _start_error(self, error: Exception, plan: ContainerPlan, spec: LaunchSpec) -> Exception:
+    def start_error(self, error: Exception, plan: ContainerPlan, spec: LaunchSpec) -> Exception:
+        """The clear error for an engine's refusal to create or start a container."""
         refused = checks.gpu_error(error, image=plan.image, workplace=str(spec.workplace.path))
         if refused is not None:
             return refused

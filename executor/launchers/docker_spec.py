@@ -22,7 +22,7 @@ from typing import Any
 
 from ..contract import DEVICES_ENV, WORKPLACE_ENV, Workplace
 from ..errors import ContractError, InvalidInputError, LaunchError
-from .base import EXIT_WRAPPER, LaunchSpec
+from .base import LaunchSpec
 
 CONTAINER_ROOT = "/executor/root"
 CONTAINER_CWD = "/executor/cwd"
@@ -34,8 +34,26 @@ LABEL_WORKPLACE = "executor.workplace"
 LABEL_ATTEMPT = "executor.attempt"
 LABEL_PROBE = "executor.probe"
 
-ENTRYPOINT = ["/bin/sh", "-c", EXIT_WRAPPER, "executor-task"]
-"""The exit-status wrapper of ``base.wrap_command``; the task's argv follows as the command."""
+CONTAINER_WRAPPER = (
+    '"$@" & child=$!; '
+    "trap 'kill -TERM \"$child\" 2>/dev/null' TERM; "
+    "trap 'kill -INT \"$child\" 2>/dev/null' INT; "
+    'wait "$child"; status=$?; '
+    'while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done; '
+    'printf \'{"exit_code": %d}\' "$status" > "$EXECUTOR_WORKPLACE/.__exit__.json.tmp" '
+    '&& mv -f "$EXECUTOR_WORKPLACE/.__exit__.json.tmp" "$EXECUTOR_WORKPLACE/__exit__.json"; '
+    'exit "$status"'
+)
+"""The exit-status wrapper of ``base.wrap_command``, made to pass a stop on to the task.
+
+In a container the wrapper's shell is the only child of the init process, which hands it
+the engine's SIGTERM; a shell waiting in the foreground would die of it and end the
+container under the task. This one runs the task in the background, forwards SIGTERM and
+SIGINT to it, and waits until it has really ended, so that the task gets its grace period.
+"""
+
+ENTRYPOINT = ["/bin/sh", "-c", CONTAINER_WRAPPER, "executor-task"]
+"""The wrapper; the task's argv follows as the container's command."""
 
 BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "default"})
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*$", re.IGNORECASE)

@@ -281,6 +281,41 @@ def test_labels_limits_and_kill(
     assert find_containers(engine, root=str(root)) == []
 
 
+def test_a_stopped_task_hears_sigterm_and_gets_its_grace(
+    root: Path, cwd: Path, engine: Any, launcher: DockerLauncher, lean_image: str
+) -> None:
+    command = script(
+        cwd,
+        "polite.py",
+        """
+        import os, signal, sys, time
+        from executor import get_info
+        workplace = get_info(requires_data=False).workplace
+
+        def save_and_leave(signum, frame):
+            time.sleep(0.5)  # a checkpoint takes a moment
+            open(os.path.join(workplace, "checkpoint"), "w").write("saved")
+            sys.exit(4)
+
+        signal.signal(signal.SIGTERM, save_and_leave)
+        print("ready", flush=True)
+        time.sleep(300)
+        """,
+    )
+    workplace = make_workplace(root)
+    task = launcher.start(spec_for(workplace, command, lean_image))
+    deadline = time.monotonic() + 30
+    while "ready" not in workplace.stdout_file(1).read_text():
+        assert time.monotonic() < deadline, workplace.stderr_file(1).read_text()
+        time.sleep(0.05)
+
+    task.kill(grace=20.0)
+
+    assert (workplace.path / "checkpoint").read_text() == "saved"
+    assert task.wait().exit_code == 4
+    assert json.loads(workplace.exit_file.read_text()) == {"exit_code": 4}
+
+
 def test_out_of_memory_is_reported(
     root: Path, cwd: Path, launcher: DockerLauncher, lean_image: str
 ) -> None:
@@ -304,8 +339,9 @@ def test_gpu_request_on_an_engine_without_gpus(
 
     with pytest.raises(GPUUnavailableError, match="no GPU runtime") as refused:
         launcher.check([spec])
+    task = launcher.start(spec)  # the engine's refusal comes from its start, on the task's thread
     with pytest.raises(GPUUnavailableError):
-        launcher.start(spec)
+        task.wait()
 
     assert refused.value.address
     assert find_containers(engine, root=str(root)) == []

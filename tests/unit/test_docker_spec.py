@@ -10,11 +10,12 @@ import pytest
 
 from executor.contract import CONTRACT_VERSION, RootLayout, Workplace, write_json_atomic
 from executor.errors import InvalidInputError, LaunchError
-from executor.launchers.base import EXIT_WRAPPER, LaunchSpec
+from executor.launchers.base import LaunchSpec
 from executor.launchers.docker import DockerLauncher
 from executor.launchers.docker_checks import device_requests, gpu_error, has_nvidia_runtime
 from executor.launchers.docker_spec import (
     CONTAINER_CWD,
+    CONTAINER_WRAPPER,
     parse_memory,
     parse_mount,
     plan_container,
@@ -60,7 +61,7 @@ def test_plan_lays_out_the_contract_under_executor(tmp_path: Path) -> None:
     }
     assert plan.user == "1000:1001"
     assert plan.working_dir == CONTAINER_CWD
-    assert plan.entrypoint == ["/bin/sh", "-c", EXIT_WRAPPER, "executor-task"]
+    assert plan.entrypoint == ["/bin/sh", "-c", CONTAINER_WRAPPER, "executor-task"]
     assert plan.command == ["python", "run_sklearn.py"]
     assert plan.environment["EXECUTOR_WORKPLACE"] == "/executor/root/m o'del/3"
     assert plan.environment["CUDA_VISIBLE_DEVICES"] == "0,1"
