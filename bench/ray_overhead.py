@@ -117,8 +117,8 @@ def write_report(result: dict[str, Any], args: argparse.Namespace) -> None:
         f"(with {args.slots} tasks at a time). Starting the local Ray instance took "
         f"{result['startup']:.1f} s, once per process; a run on a cluster that is already "
         "up pays only the connection. Per attempt the backend submits a Ray task, packs "
-        "and unpacks the workplace on both sides, starts a watchdog process on the node and "
-        "removes the node's scratch copy; shared storage leaves out the copies. Worth it "
+        "and unpacks the workplace on both sides, tells the node's watchdog what to guard "
+        "and removes the node's scratch copy; shared storage leaves out the copies. Worth it "
         "when tasks last seconds or more, or when one machine is not enough.",
     ]
     _report.write_section(SECTION, "\n".join(lines))

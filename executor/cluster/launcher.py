@@ -62,6 +62,7 @@ class Placement:
     devices: list[int] = field(default_factory=list)
     identity: dict[str, Any] = field(default_factory=dict)
     workplace: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -135,9 +136,11 @@ class RayTask(RunningTask):
             self.placement = Placement(**started)
             self.started_at = time.monotonic()
             logger.debug("%s runs on %s", self.spec.workplace.path, self.placement.where)
+            for note in self.placement.notes:
+                logger.warning("%s on %s: %s", self.spec.workplace.path, self.placement.where, note)
             ended = ray.get(next(self.generator))
         except ray.exceptions.TaskCancelledError:
-            return ExitStatus(exit_code=None, signal=signal.SIGKILL)
+            return ExitStatus(exit_code=None, signal=int(signal.SIGKILL))
         except ray.exceptions.RayError as error:
             if any(base.__name__ in LOST_ERRORS for base in type(error).__mro__):
                 raise _lost(error, self.placement) from None
@@ -154,8 +157,6 @@ class RayTask(RunningTask):
 
     def kill(self, grace: float = 2.0) -> None:
         """Stop the attempt on its node, with a grace; cancel it in Ray if that does not work."""
-        import ray
-
         if self._ended.is_set():
             return
         placement = self.placement
@@ -164,13 +165,22 @@ class RayTask(RunningTask):
         elif grace > 0:
             # Not known to run yet: a queued task is dropped; one that just started is
             # interrupted on its node, which stops what it launched.
-            ray.cancel(self.generator, force=False)
+            self._cancel(force=False)
 
         if grace > 0 and self._ended.wait(grace + STOP_MARGIN):
             return
         if not self._ended.is_set():
-            logger.warning("%s did not stop; cancelling its Ray task", self.spec.workplace.path)
-            ray.cancel(self.generator, force=True)
+            if grace > 0:
+                logger.warning("%s did not stop; cancelling its Ray task", self.spec.workplace.path)
+            self._cancel(force=True)
+
+    def _cancel(self, *, force: bool) -> None:
+        import ray
+
+        try:
+            ray.cancel(self.generator, force=force)
+        except Exception as error:  # Ray refuses in several ways for a task already gone
+            logger.debug("cancelling %s: %s", self.spec.workplace.path, error)
 
     def identity(self) -> dict[str, Any]:
         """Where the attempt runs: the driver host, and once known the node and its process."""

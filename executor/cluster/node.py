@@ -93,7 +93,7 @@ def run_attempt(request: NodeRequest, bundle: list[Any]) -> Iterator[dict[str, A
         else:
             scratch = scratch_folder(cache)
             workplace = _materialise(request, bundle, cache, scratch)
-        spec = _node_spec(request, workplace, devices)
+        spec, notes = _node_spec(request, workplace, devices)
 
         handle = launcher.start(spec)
         identity = handle.identity()
@@ -106,6 +106,7 @@ def run_attempt(request: NodeRequest, bundle: list[Any]) -> Iterator[dict[str, A
                 "devices": devices,
                 "identity": identity,
                 "workplace": str(workplace.path),
+                "notes": notes,
             }
             status = _wait_interruptibly(handle, request.grace)
         finally:
@@ -173,8 +174,13 @@ def _materialise(request: NodeRequest, bundle: list[Any], cache: Path, scratch: 
     return workplace
 
 
-def _node_spec(request: NodeRequest, workplace: Workplace, devices: list[int]) -> LaunchSpec:
-    """The driver's launch spec, pointed at this node's workplace, GPUs and interpreter."""
+def _node_spec(
+    request: NodeRequest, workplace: Workplace, devices: list[int]
+) -> tuple[LaunchSpec, list[str]]:
+    """The driver's launch spec, pointed at this node's workplace, GPUs and interpreter.
+
+    Also returns notes for the driver to log (such as a folder missing on this node).
+    """
     spec = request.spec
     visible = ",".join(str(device) for device in devices)
     env = {
@@ -188,13 +194,18 @@ def _node_spec(request: NodeRequest, workplace: Workplace, devices: list[int]) -
     if command and command[0] == request.driver_python:
         command[0] = sys.executable
 
+    notes = []
     cwd = Path(os.getcwd()) if request.working_dir_shipped else spec.cwd
     if not cwd.is_dir():
-        logger.warning(
-            "the task's folder %s does not exist on this node; it runs in its workplace", cwd
+        notes.append(
+            f"the task's folder {cwd} does not exist on this node, so it runs in its workplace "
+            "copy; ship the folder with runtime_env={'working_dir': ...} or install it there"
         )
         cwd = workplace.path
-    return replace(spec, workplace=workplace, env=env, command=command, cwd=cwd, devices=devices)
+    node_spec = replace(
+        spec, workplace=workplace, env=env, command=command, cwd=cwd, devices=devices
+    )
+    return node_spec, notes
 
 
 def _wait_interruptibly(handle: RunningTask, grace: float) -> ExitStatus:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -22,6 +21,8 @@ from typing import Any
 
 from ..contract import now_iso, write_json_atomic
 from ..errors import InvalidInputError, LaunchError, ResourceError
+from ..launchers.base import ExitStatus
+from ..launchers.docker_spec import parse_memory
 from ..outcome import Outcome, TaskState
 from ..progress import Progress
 from ..resources import DevicePool
@@ -30,7 +31,6 @@ from .launcher import NodeLostError, RayContext, RayLauncher, RayResources, RayT
 
 logger = logging.getLogger(__name__)
 
-_MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _connection: dict[str, str] = {}
 """The connection this module made, if any: the options it was made with."""
 
@@ -97,18 +97,6 @@ def ray_gpu_count(gpus: int | str, where: str) -> int:
             task=where,
         )
     return gpus
-
-
-def memory_bytes(memory: str | None, where: str) -> int | None:
-    """A Docker-style memory size (``"512m"``, ``"2g"``) in bytes."""
-    if memory is None:
-        return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*", str(memory).lower())
-    if match is None:
-        raise InvalidInputError(
-            "memory must be a size such as '512m' or '2g'", input=memory, task=where
-        )
-    return int(float(match.group(1)) * _MEMORY_UNITS[match.group(2)])
 
 
 def connect(settings: RaySettings) -> bool:
@@ -230,7 +218,9 @@ class RayScheduler(Scheduler):
         job.outcome.save()
         write_json_atomic(job.workplace.pid_file, handle.identity())
 
-    def _settle(self, job: Job, result: Any, pending: list[Job], progress: Progress) -> None:
+    def _settle(
+        self, job: Job, result: ExitStatus | BaseException, pending: list[Job], progress: Progress
+    ) -> None:
         self._follow(job)
         if isinstance(result, NodeLostError):
             self._settle_lost(job, result, pending, progress)
@@ -281,7 +271,7 @@ def run_on_ray(
         "/".join(job.spec.key): RayResources(
             cpus=job.spec.resources.cpus or 1,
             gpus=job.gpu_count,
-            memory=memory_bytes(job.spec.resources.memory, "/".join(job.spec.key)),
+            memory=parse_memory(job.spec.resources.memory),
         )
         for job in jobs
     }
