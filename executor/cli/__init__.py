@@ -56,13 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     for module in (run, status, logs, evaluate, tune, clean):
         module.add_parser(commands, [shared])
+    parser.set_defaults(command_parsers=commands.choices)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (the console script exits with it)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command_parser = args.command_parsers.get(args.command, parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     install_logging(args.verbose, args.quiet)
     show_traceback = args.debug or args.verbose >= 2
 
