@@ -31,7 +31,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "batch_size": 64,
     "num_epochs": 200,
     "patience": 20,
-    "validation_fraction": 0.1,
+    "validation_fraction": 0.2,
     "seed": None,
     "device": "auto",
 }
@@ -39,7 +39,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
 
 ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "linear": {},
-    "fcnn": {"hidden_units": [64, 64], "dropout": 0.1, "normalization": "batch"},
+    "fcnn": {"hidden_units": [64, 64], "dropout": 0.2, "normalization": "batch"},
     "tree_dnn": {"num_trees": 16, "depth": 3, "hidden_units": [64], "dropout": 0.1},
 }
 """The knobs of each model's architecture."""
