@@ -2,8 +2,8 @@
 
 usage: driver.py ROOT NUM_TASKS SLEEP [--image IMAGE] [--jobs N]
 
-Each task sleeps, writes an artifact, then appends one line to ``counts/<model>-<idx>`` in
-the current directory as its last act, so the test can count how often it succeeded.
+Each task sleeps, writes an artifact, then appends one line to ``count`` in its workplace
+(which survives its attempts) as its last act, so the test can count how often it succeeded.
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ TASK = textwrap.dedent(
     time.sleep(float(info.kwargs["sleep"]))
     with open(os.path.join(info.workplace, "artifact.txt"), "w") as f:
         f.write("done")
-    model, index = info.meta["key"]
-    os.makedirs("counts", exist_ok=True)
-    fd = os.open(os.path.join("counts", f"{model}-{index}"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    fd = os.open(os.path.join(info.workplace, "count"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     os.write(fd, b"1\\n")
     os.close(fd)
     """

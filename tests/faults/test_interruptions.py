@@ -56,9 +56,13 @@ def wait_for(predicate: Any, timeout: float) -> None:
 def leftovers(root: Path, image_args: list[str]) -> list[Any]:
     found: list[Any] = list(find_task_processes(root))
     if image_args:
-        from executor.launchers.docker import find_containers
+        import docker
 
-        found += find_containers(root)
+        from executor.launchers.docker_cleanup import find_containers
+
+        client = docker.from_env()
+        found += [container["Id"] for container in find_containers(client, root=str(root))]
+        client.close()
     return found
 
 
@@ -79,7 +83,7 @@ def test_sigkill_at_random_moments_then_resume(hostile_dir: Path, image_args: li
 
     assert states(root) == ["succeeded"] * num_tasks
     for index in range(num_tasks):
-        count_file = hostile_dir / "counts" / f"short-{index}"
+        count_file = root / "short" / str(index) / "count"
         assert count_file.read_text() == "1\n", f"task {index} succeeded {count_file.read_text()!r}"
         assert (root / "short" / str(index) / "artifact.txt").read_text() == "done"
     assert leftovers(root, image_args) == []
