@@ -357,7 +357,7 @@ def test_no_cuda_is_initialised_without_a_gpu() -> None:
 def test_importing_the_package_loads_no_torch_or_sklearn() -> None:
     code = (
         "import sys, executor, executor.models\n"
-        "executor.make, executor.task_loader, executor.load_pipeline\n"
+        "executor.make, executor.task_loader, executor.load_pipeline, executor.repeat_with\n"
         "heavy = {'torch', 'sklearn'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
