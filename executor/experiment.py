@@ -212,6 +212,11 @@ class Experiment:
             raise InvalidInputError("retries must be an integer, 0 or more", input=retries)
         if backend not in ("local", "ray"):
             raise UnknownNameError("unknown backend; known: ['local', 'ray']", input=backend)
+        if backend == "local" and backend_options:
+            raise InvalidInputError(
+                f"options {sorted(backend_options)} are for backend='ray', not the local one",
+                input=sorted(backend_options),
+            )
         if launcher is not None and launcher not in LAUNCHERS:
             raise UnknownNameError(f"unknown launcher; known: {list(LAUNCHERS)}", input=launcher)
 
@@ -235,6 +240,10 @@ class Experiment:
         launchers = _make_launchers({spec.launcher or "process" for spec in self.tasks})
         try:
             for name, each in launchers.items():
+                if backend == "ray" and name != "process":
+                    # On a cluster each node's own engine runs the containers; a node
+                    # without the image fails that task with a reason naming it.
+                    continue
                 previews = [
                     self._preview(spec, count)
                     for spec, count in zip(self.tasks, gpu_counts, strict=True)

@@ -159,6 +159,7 @@ CASES: list[tuple[str, Callable[[executor.Experiment], Any], type[Exception], st
     ("negative run timeout", run(timeout=-3), executor.InvalidInputError, "timeout"),
     ("unknown backend", run(backend="mpi"), executor.UnknownNameError, "mpi"),
     ("unknown lock mode", run(lock="maybe"), executor.InvalidInputError, "lock"),
+    ("ray option on local", run(address="auto"), executor.InvalidInputError, "backend='ray'"),
     ("more GPUs than exist", add(model="m", run_command="python probe.py", gpus=2), None, ""),
     ("bad cuda_list", run(cuda_list=[0, 0]), executor.InvalidInputError, "same GPU id twice"),
     ("docker without image", run(launcher="docker"), executor.InvalidInputError, "needs an image"),

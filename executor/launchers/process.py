@@ -16,6 +16,9 @@ from .base import ExitStatus, Launcher, LaunchSpec, RunningTask, wrap_command
 
 logger = logging.getLogger(__name__)
 
+STOP_WAIT_LIMIT = 600.0
+"""The longest a dead wrapper waits for a stop in progress to end the task's grace period."""
+
 
 def _signal_group(pgid: int, signum: int) -> bool:
     try:
@@ -50,8 +53,16 @@ class ProcessTask(RunningTask):
         self.pgid = process.pid
 
     def wait(self) -> ExitStatus:
-        """Wait for the child; then kill what it left in its group (forked children)."""
+        """Wait for the child; then kill what it left in its group (forked children).
+
+        When the exit wrapper died of SIGTERM, a stop is under way (here or from another
+        process): the task keeps its grace period to clean up, and the stopper escalates.
+        """
         code = self.process.wait()
+        if code == -signal.SIGTERM:
+            deadline = time.monotonic() + STOP_WAIT_LIMIT
+            while _group_alive(self.pgid) and time.monotonic() < deadline:
+                time.sleep(0.02)
         _signal_group(self.pgid, signal.SIGKILL)
         return ExitStatus.from_wait_status(code)
 

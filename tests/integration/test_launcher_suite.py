@@ -164,3 +164,33 @@ def test_retries_keep_every_attempt(in_hostile_cwd: Path, mode: dict[str, Any]) 
     logs = Path(outcome.workplace) / "_logs"
     assert "first try fails" in (logs / "attempt-1.stderr").read_text()
     assert "second try works" in (logs / "attempt-2.stdout").read_text()
+
+
+def test_a_stopped_task_gets_its_grace_period(in_hostile_cwd: Path, mode: dict[str, Any]) -> None:
+    graceful = write_script(
+        in_hostile_cwd,
+        "graceful.py",
+        """
+        import os, signal, sys, time
+        from executor import get_info
+        workplace = get_info(requires_data=False).workplace
+
+        def leave(signum, frame):
+            time.sleep(0.5)
+            with open(os.path.join(workplace, "cleaned_up.txt"), "w") as f:
+                f.write("saved a checkpoint")
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, leave)
+        print("started", flush=True)
+        time.sleep(120)
+        """,
+    )
+    experiment = executor.Experiment(in_hostile_cwd / "root")
+    experiment.add_task(model="graceful", run_command=graceful, timeout=3)
+
+    results = experiment.run_tasks(grace=5.0, **mode)
+
+    outcome = results.outcomes[0]
+    assert outcome.state is TaskState.TIMED_OUT
+    assert (Path(outcome.workplace) / "cleaned_up.txt").read_text() == "saved a checkpoint"
