@@ -55,6 +55,18 @@ Each part prints a short table and replaces its own section of this page; the ot
 sections are kept as they are.
 """
 
+SECTION_ORDER = (
+    "How to run",
+    "Launch overhead",
+    "Docker",
+    "Ray",
+    "Parallel efficiency",
+    "Scale",
+    "Peers",
+    "Search",
+    "Models",
+)
+"""Where a new section goes: before the first present section that comes after it here."""
 WRITE_LOCK_TIMEOUT = 120.0
 SUITE_COMMAND_ENV = "EXECUTOR_BENCH_SUITE_COMMAND"
 """Set by run_all.py so that each part also names the suite command that started it."""
@@ -101,18 +113,19 @@ def command_line() -> str:
         shown = script.relative_to(REPO).as_posix()
     except ValueError:
         shown = script.name
-    own = " ".join(["python", shown, *sys.argv[1:]])
-    suite = os.environ.get(SUITE_COMMAND_ENV)
-    return f"{own}` (run by `{suite}" if suite and suite != own else own
+    return " ".join(["python", shown, *sys.argv[1:]])
 
 
 def describe_run(command: str | None = None) -> str:
     """One paragraph: when, on what machine and with what command the figures were taken."""
     facts = machine_facts()
+    own = command or command_line()
+    suite = os.environ.get(SUITE_COMMAND_ENV)
+    started_by = f" (started by `{suite}`)" if suite and suite != own else ""
     return (
         f"Measured {facts['date']} on {facts['cpus']} CPU cores and {facts['memory_gb']} GB "
         f"of memory ({facts['system']}, Python {facts['python']}; load average "
-        f"{facts['load']} at the end). Command: `{command or command_line()}`."
+        f"{facts['load']} at the end). Command: `{own}`{started_by}."
     )
 
 
@@ -204,8 +217,19 @@ def replace_section(text: str, title: str, body: str) -> str:
         separator = "\n" if after else ""
         return "".join(lines[:start]) + new_section + separator + after
 
+    later = _later_sections(title.strip())
+    for start in starts:
+        if lines[start][3:].strip() in later:
+            return "".join(lines[:start]) + new_section + "\n" + "".join(lines[start:])
     before = text.rstrip("\n")
     return f"{before}\n\n{new_section}" if before else new_section
+
+
+def _later_sections(title: str) -> set[str]:
+    """The known sections that come after ``title`` (none for an unknown title)."""
+    if title not in SECTION_ORDER:
+        return set()
+    return set(SECTION_ORDER[SECTION_ORDER.index(title) + 1 :])
 
 
 def _heading_lines(lines: Sequence[str]) -> list[int]:

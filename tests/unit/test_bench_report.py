@@ -106,3 +106,29 @@ def test_concurrent_writers_keep_every_section(report: ModuleType, tmp_path: Pat
     for title in titles:
         assert text.count(f"## {title}\n") == 1
         assert f"{title} body" in text
+
+
+def test_a_new_section_goes_to_its_place_in_the_suite_order(
+    report: ModuleType, tmp_path: Path
+) -> None:
+    page = tmp_path / "benchmarks.md"
+    page.write_text(PAGE, encoding="utf-8")
+
+    report.write_section("Scale", "scale figures", path=page)
+    report.write_section("Unlisted part", "other figures", path=page)
+
+    text = page.read_text(encoding="utf-8")
+    assert text.index("## Docker") < text.index("## Scale") < text.index("## Peers")
+    assert text.index("## Peers") < text.index("## Unlisted part")
+    assert "old launch figures" in text and "docker figures" in text
+
+
+def test_the_command_names_the_suite_that_started_it(
+    report: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(report.SUITE_COMMAND_ENV, "python bench/run_all.py --quick")
+
+    text = report.describe_run("python bench/scale.py --quick")
+
+    assert "Command: `python bench/scale.py --quick` (started by `python bench/run_all.py" in text
+    assert "CPU cores" in text and "GB of memory" in text
