@@ -25,8 +25,8 @@ RUN set -eu; \
         /opt/executor/bin/pip install --no-index --find-links /tmp/wheelhouse \
             -r /tmp/requirements.txt; \
     else \
-        /opt/executor/bin/pip install --extra-index-url "${TORCH_INDEX_URL}" \
-            -r /tmp/requirements.txt; \
+        /opt/executor/bin/pip install --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"; \
+        /opt/executor/bin/pip install -r /tmp/requirements.txt; \
     fi
 
 # ---- this package, built into a wheel from the build context ----

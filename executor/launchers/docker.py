@@ -23,7 +23,16 @@ from ..contract import Workplace, hostname, read_json
 from ..errors import ExecutorError, LaunchError
 from . import docker_checks as checks
 from .base import ExitStatus, Launcher, LaunchSpec, RunningTask
-from .docker_spec import LABEL_ROOT, LABEL_WORKPLACE, ContainerPlan, describe_plan, plan_container
+from .docker_cleanup import (
+    container_name,
+    find_containers,
+    is_running,
+    remove_container,
+    remove_root_containers,
+)
+from .docker_spec import LABEL_ROOT, ContainerPlan, describe_plan, plan_container
+
+__all__ = ["DockerLauncher", "DockerTask", "find_containers", "remove_root_containers"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +112,13 @@ class DockerTask(RunningTask):
             self.client.api.start(self.container_id)
         except docker.errors.APIError as error:
             self._start_error = self._launcher.start_error(error, self.plan, self.spec)
-            _remove(self.client, self.container_id)
+            remove_container(self.client, self.container_id)
             return
         except Exception as error:  # the error reaches the caller through wait()
             self._start_error = LaunchError(
                 f"the container could not be started: {error}", image=self.plan.image
             )
-            _remove(self.client, self.container_id)
+            remove_container(self.client, self.container_id)
             return
 
         logger.debug("started container %s for %s", self.plan.name, self.spec.workplace.path)
@@ -139,7 +148,7 @@ class DockerTask(RunningTask):
             code = int(state.get("ExitCode", code))
         except docker.errors.NotFound:
             logger.warning("container %s vanished before its state was read", self.plan.name)
-        _remove(self.client, self.container_id)
+        remove_container(self.client, self.container_id)
 
         if code < 0:
             return ExitStatus(exit_code=None, signal=None)
@@ -283,20 +292,25 @@ class DockerLauncher(Launcher):
         client = self.client
         deadline = time.monotonic() + self.orphan_wait
         found = find_containers(client, workplace=str(workplace.path), identity=identity)
-        while any(_running(c) for c in found) and time.monotonic() < deadline:
+        while any(is_running(c) for c in found) and time.monotonic() < deadline:
             time.sleep(0.1)
             found = find_containers(client, workplace=str(workplace.path), identity=identity)
 
         status: ExitStatus | None = None
-        stopped = False
+        unfinished = False
         for container in found:
-            if _running(container):
-                logger.warning("stopping container %s left by a dead run", _name(container))
-                stopped = True
-            else:
-                status = ExitStatus.from_wait_status(int(container["State"].get("ExitCode", 0)))
-            _remove(client, container["Id"])
-        if stopped:
+            state = container.get("State", {})
+            if state.get("Status") == "exited":
+                status = ExitStatus.from_wait_status(int(state.get("ExitCode", -1)))
+            else:  # running, or created and never started
+                logger.warning(
+                    "removing container %s (%s) left by a dead run",
+                    container_name(container),
+                    state.get("Status"),
+                )
+                unfinished = True
+            remove_container(client, container["Id"])
+        if unfinished:
             return None
         if status is not None:
             return status
@@ -323,77 +337,3 @@ class DockerLauncher(Launcher):
             workplace=str(spec.workplace.path),
             command=plan.command,
         )
-
-
-def find_containers(
-    client: Any,
-    *,
-    root: str | None = None,
-    workplace: str | None = None,
-    identity: dict[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """Inspected containers (running or ended) labelled with this root or workplace."""
-    import docker.errors
-
-    labels = []
-    if root is not None:
-        labels.append(f"{LABEL_ROOT}={root}")
-    if workplace is not None:
-        labels.append(f"{LABEL_WORKPLACE}={workplace}")
-    listed = client.api.containers(all=True, filters={"label": labels}) if labels else []
-    ids = [entry["Id"] for entry in listed]
-    recorded = (identity or {}).get("container_id")
-    if recorded and recorded not in ids:
-        ids.append(str(recorded))
-
-    found: list[dict[str, Any]] = []
-    for container_id in ids:
-        try:
-            found.append(client.api.inspect_container(container_id))
-        except docker.errors.NotFound:
-            continue
-    return found
-
-
-def remove_root_containers(root: str | os.PathLike[str]) -> list[str]:
-    """Stop and remove every container labelled with this experiment root; return their names.
-
-    Used on Ctrl-C, by ``clean`` and by tests. Raises :class:`DockerUnavailableError` when
-    the engine cannot be reached.
-    """
-    client = checks.connect()
-    try:
-        found = find_containers(client, root=str(Path(root).absolute()))
-        names = []
-        for container in found:
-            _remove(client, container["Id"])
-            names.append(_name(container))
-        if names:
-            logger.info("removed %d container(s) of %s", len(names), root)
-        return names
-    finally:
-        client.close()
-
-
-def _remove(client: Any, container_id: str) -> None:
-    import docker.errors
-
-    try:
-        client.api.remove_container(container_id, force=True)
-    except docker.errors.NotFound:
-        return
-    except docker.errors.APIError as error:
-        if "already in progress" in str(error):
-            return
-        raise ExecutorError(
-            f"the container could not be removed: {checks.short_error(error)}",
-            container=container_id[:12],
-        ) from None
-
-
-def _running(container: dict[str, Any]) -> bool:
-    return bool(container.get("State", {}).get("Running"))
-
-
-def _name(container: dict[str, Any]) -> str:
-    return str(container.get("Name", container.get("Id", "?"))).lstrip("/")

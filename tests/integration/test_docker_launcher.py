@@ -418,10 +418,18 @@ def test_reap_finds_what_a_dead_run_left(
         assert time.monotonic() < deadline
         time.sleep(0.1)
 
+    never_started = make_workplace(root, ("created", "0"))
+    engine.api.create_container(
+        lean_image,
+        command=["true"],
+        labels={"executor.root": str(root), "executor.workplace": str(never_started.path)},
+    )
+
     assert later.reap(running_place, running_task.identity()) is None
     status = later.reap(ended_place, {})
 
     assert status is not None and status.exit_code == 7
+    assert later.reap(never_started, {}) is None
     assert find_containers(engine, root=str(root)) == []
     assert running_task.wait().signal is not None or running_task.wait().exit_code != 0
     ended_task.wait()
