@@ -34,9 +34,8 @@ def spawn_directly(
 ) -> _report.Stopwatch:
     """Run ``commands`` with at most ``slots`` alive at a time; return wall and CPU time.
 
-    Each child starts a session of its own, as the process launcher does: with autogroup
-    scheduling (Linux) a session is also a CPU share, so on a busy machine children in new
-    sessions get more of the CPU than children left in the benchmark's session.
+    Each child starts a session of its own, as the process launcher does, so that both
+    ways place their children alike for the kernel's scheduler.
     """
     waiting = [
         (list(command), None if envs is None else envs[index])
@@ -189,9 +188,7 @@ def write_report(result: dict[str, Any], args: argparse.Namespace, profile: dict
         "time is user + system time of the benchmark process and of the children it waited "
         "for: it counts the work done, and drifts much less than wall time when other jobs "
         "share the machine. The direct spawns start each child in a session of its own, as "
-        "the process launcher does: with Linux's autogroup scheduling a session is also a "
-        "CPU share, and on a busy machine that alone made the executor look faster than the "
-        "limit.",
+        "the process launcher does.",
         "",
         _report.format_table(HEADERS, table_rows(result)),
         "",

@@ -126,6 +126,19 @@ WAYS: dict[str, tuple[str, Callable[[list[dict[str, Any]], int, Path], dict[str,
 }
 
 
+def process_start_ms(repeats: int = 5) -> float:
+    """Median milliseconds to start an interpreter that imports numpy and the task API."""
+    import subprocess
+
+    command = [sys.executable, "-c", "import numpy, executor"]
+    times = []
+    for _ in range(repeats):
+        with _report.Stopwatch() as watch:
+            subprocess.run(command, check=True)
+        times.append(1000 * watch.seconds)
+    return _report.median(times)
+
+
 def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """Run each way once on the same configs, in the order of ``WAYS``."""
     configs = trial_configs(args.trials)
@@ -137,20 +150,22 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                 continue
             measured[name] = run(configs, args.slots, scratch)
             print(f"{label}: {measured[name]['wall']:.1f}s", flush=True)
+        if "executor" in measured:
+            measured["executor"]["process_start_ms"] = process_start_ms()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return measured
 
 
-HEADERS = ["way", "wall s", "ms per trial", "ratio to executor"]
+HEADERS = ["way", "wall s", "ms per trial", "executor's time / this"]
 
 
 def table_rows(measured: dict[str, dict[str, float]], trials: int) -> list[list[Any]]:
-    """Rows: way, wall time, per trial, ratio to executor's wall time."""
+    """Rows: way, wall time, per trial, executor's wall time over this way's."""
     reference = measured.get("executor", {}).get("wall")
     rows = []
     for name, figures in measured.items():
-        ratio = figures["wall"] / reference if reference else float("nan")
+        ratio = reference / figures["wall"] if reference else float("nan")
         rows.append([WAYS[name][0], figures["wall"], 1000 * figures["wall"] / trials, ratio])
     return rows
 
@@ -173,6 +188,14 @@ def write_report(measured: dict[str, dict[str, float]], args: argparse.Namespace
         "be a trial, every result survives on disk). joblib and Ray Tune reuse warm worker "
         "processes and pass results in memory; joblib's time includes starting its workers.",
     ]
+    start = measured.get("executor", {}).get("process_start_ms")
+    if start is not None:
+        lines.append(
+            f'A bare `python -c "import numpy, executor"` took {start:.0f} ms here (median '
+            "of 5): with 2 slots that start alone is worth about "
+            f"{start / args.slots:.0f} ms of wall time per trial, most of the gap to the "
+            "peers."
+        )
     if "ray" in measured:
         lines.append(
             f"Ray Tune's time excludes `ray.init` ({measured['ray']['startup']:.1f} s here); "

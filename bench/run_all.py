@@ -65,7 +65,8 @@ def part_command(part: str, quick: bool, no_write: bool) -> list[str] | None:
 
 def run_part(part: str, command: list[str], suite_command: str) -> dict[str, Any]:
     """Run one part in a child process, its output streamed; return its exit and time."""
-    print(f"\n=== {part}: {' '.join(command[1:])}", flush=True)
+    shown = ["python", f"bench/{PARTS[part]}", *command[2:]]
+    print(f"\n=== {part}: {' '.join(shown)}", flush=True)
     env = {**os.environ, _report.SUITE_COMMAND_ENV: suite_command}
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=_report.REPO, env=env, check=False)
