@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from .run_spec import DataSpec
+from .run_spec import DEFAULT_VALIDATION, DataSpec
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_VALIDATION = 0.2
 SKLEARN_DATASETS = {
     "breast_cancer": "load_breast_cancer",
     "diabetes": "load_diabetes",
@@ -44,8 +43,8 @@ class LoadedData:
     description: str
 
 
-def load_data(spec: DataSpec) -> LoadedData:
-    """Read the data a spec names and hold out its validation part."""
+def load_data(spec: DataSpec, *, split: bool = True) -> LoadedData:
+    """Read the data a spec names and, with ``split``, hold out its validation part."""
     x_cv: np.ndarray | None = None
     y_cv: np.ndarray | None = None
     if spec.dataset is not None:
@@ -69,7 +68,7 @@ def load_data(spec: DataSpec) -> LoadedData:
         return LoadedData(x, y, x_cv, y_cv, description)
 
     fraction = DEFAULT_VALIDATION if spec.validation is None else spec.validation
-    if fraction == 0:
+    if fraction == 0 or not split:
         return LoadedData(x, y, None, None, f"{origin}: {len(x)} rows, no validation part")
     x, y, x_cv, y_cv = hold_out(x, y, fraction, spec.split_seed)
     description = (

@@ -17,6 +17,8 @@ from .common import UsageError
 from .spec_reader import GpuPlan, SpecReader, parse_gpus
 
 DEFAULT_ROOT = "__experiment__"
+DEFAULT_VALIDATION = 0.2
+"""The fraction of the rows held out for evaluation when no validation files are given."""
 DEFAULT_MODELS = ("linear", "fcnn", "tree_dnn")
 DEFAULT_SPEC: dict[str, Any] = {
     "jobs": 2,
