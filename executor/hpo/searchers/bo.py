@@ -108,7 +108,7 @@ class BayesianSearcher(Searcher):
         optimizer = BayesianOptimization(
             f=None,
             pbounds={key: (0.0, 1.0) for key in keys},
-            acquisition_function=self._acquisition_function(seed),
+            acquisition_function=self._acquisition_function(),
             random_state=seed,
             verbose=0,
             allow_duplicate_points=True,
@@ -127,14 +127,14 @@ class BayesianSearcher(Searcher):
             suggestion = optimizer.suggest()
         return tuple(float(suggestion[key]) for key in keys)
 
-    def _acquisition_function(self, seed: int) -> Any:
+    def _acquisition_function(self) -> Any:
         from bayes_opt import acquisition
 
         if self.acquisition == "ucb":
-            return acquisition.UpperConfidenceBound(kappa=self.kappa, random_state=seed)
+            return acquisition.UpperConfidenceBound(kappa=self.kappa)
         if self.acquisition == "poi":
-            return acquisition.ProbabilityOfImprovement(xi=self.xi, random_state=seed)
-        return acquisition.ExpectedImprovement(xi=self.xi, random_state=seed)
+            return acquisition.ProbabilityOfImprovement(xi=self.xi)
+        return acquisition.ExpectedImprovement(xi=self.xi)
 
     def _target(self, value: float) -> float:
         """The value as the package sees it: negated, once, when the search minimises."""
