@@ -40,7 +40,7 @@ OPTION_KEYS = (
     "backend",
     "address",
 )
-RUN_KEYS = (*OPTION_KEYS, "repeats", "metrics", "config", "data", "models")
+RUN_KEYS = (*OPTION_KEYS, "repeats", "metrics", "config", "data", "models", "workdir")
 DATA_KEYS = (
     "dataset",
     "x",
@@ -292,5 +292,13 @@ def parse_run_spec(raw: dict[str, Any], *, source: str, base: Path, cwd: Path) -
         data=data,
         models=models,
         metrics=reader.string_list(raw.get("metrics"), "metrics"),
-        workdir=base,
+        workdir=parse_workdir(reader, raw),
     )
+
+
+def parse_workdir(reader: SpecReader, raw: dict[str, Any]) -> Path:
+    """The folder tasks run in (a Docker task's mounted current folder): the spec's own."""
+    workdir = reader.path(raw.get("workdir"), "workdir") or reader.base
+    if not workdir.is_dir():
+        raise UsageError(f"{reader.source}: workdir is not a folder", workdir=str(workdir))
+    return workdir

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from .common import UsageError
-from .run_spec import OPTION_KEYS, DataSpec, RunOptions, parse_data, parse_options
+from .run_spec import (
+    OPTION_KEYS,
+    DataSpec,
+    RunOptions,
+    parse_data,
+    parse_options,
+    parse_workdir,
+)
 from .spec_reader import SpecReader
 
 DEFAULT_TUNE_ROOT = "__tune__"
@@ -38,6 +45,7 @@ TUNE_KEYS = (
     "seed",
     "run_command",
     "num_points",
+    "workdir",
     "cpus",
     "memory",
     "env",
@@ -168,7 +176,7 @@ def parse_tune_spec(raw: dict[str, Any], *, source: str, base: Path, cwd: Path) 
         run_command=run_command,
         num_points=reader.integer(raw.get("num_points"), "num_points", 1),
         task_options=_task_options(reader, raw, options),
-        workdir=base,
+        workdir=parse_workdir(reader, raw),
     )
 
 
