@@ -10,12 +10,12 @@
 # It runs as root, needs no input, and is quick when everything is already in place.
 # Environment:
 #   EXECUTOR_BASE_IMAGE   the local base image to make or reuse (executor-base:bookworm)
-#   EXECUTOR_IMAGES       which images to build: "lean cpu" by default (see images/build.sh)
+#   EXECUTOR_IMAGES       the images to build: "lean cpu" by default, "" for none (images/build.sh)
 #   DOCKERD_LOG           where the started engine writes its log
 set -euo pipefail
 
 BASE_IMAGE="${EXECUTOR_BASE_IMAGE:-executor-base:bookworm}"
-IMAGES="${EXECUTOR_IMAGES:-lean cpu}"
+IMAGES="${EXECUTOR_IMAGES-lean cpu}"
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/executor-dockerd.log}"
 HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,4 +92,7 @@ make_base_image() {
 install_packages
 start_engine
 make_base_image
-BASE_IMAGE="$BASE_IMAGE" "$REPO/images/build.sh" $IMAGES
+if [ -n "$IMAGES" ]; then
+    # shellcheck disable=SC2086 # a list of image names
+    BASE_IMAGE="$BASE_IMAGE" "$REPO/images/build.sh" $IMAGES
+fi
