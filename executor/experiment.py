@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .contract import META_FILE, RootLayout, Workplace, write_json_atomic
+from .contract import RootLayout, write_json_atomic
 from .data import check_bundle, dump_bundle
-from .errors import ContractError, InvalidInputError, UnknownNameError, WorkplaceKeyError
+from .errors import InvalidInputError, UnknownNameError
+from .keys import KeyRegistry, meta_fingerprint
 from .launchers.base import Launcher, LaunchSpec
 from .locking import RootLock
 from .outcome import Outcome
@@ -51,8 +52,7 @@ class Experiment:
         self.layout = RootLayout(root)
         _check_root(self.layout.root)
         self.tasks: list[TaskSpec] = []
-        self._claimed: set[tuple[str, str]] = set()
-        self._slots: dict[str, _ModelSlots] = {}
+        self._keys = KeyRegistry(self.layout)
 
     @property
     def root(self) -> Path:
@@ -136,46 +136,16 @@ class Experiment:
             network=network,
             mounts=list(mounts or []),
         )
-        spec.key = self._claim_key(spec, workplace_key)
+        spec.key = self._keys.claim(spec.model, spec.fingerprint(), workplace_key)
         self._write_meta(spec)
         self.tasks.append(spec)
         return spec.key
-
-    def _claim_key(self, spec: TaskSpec, workplace_key: tuple[str, str] | None) -> tuple[str, str]:
-        if workplace_key is not None:
-            if not isinstance(workplace_key, tuple | list) or len(workplace_key) != 2:
-                raise WorkplaceKeyError(
-                    "workplace_key must be a pair (model, name)", value=workplace_key
-                )
-            key = (
-                check_key_part(workplace_key[0], "model"),
-                check_key_part(str(workplace_key[1]), "name"),
-            )
-            if key in self._claimed:
-                raise WorkplaceKeyError(
-                    "this workplace key is already used by another task", value=key
-                )
-            self._claimed.add(key)
-            if key[1].isdigit() and key[0] in self._slots:
-                self._slots[key[0]].reserve(int(key[1]))
-            return key
-
-        slots = self._slots.get(spec.model)
-        if slots is None:
-            slots = self._slots[spec.model] = _ModelSlots.scan(self.layout, spec.model)
-            for model, name in self._claimed:
-                if model == spec.model and name.isdigit():
-                    slots.reserve(int(name))
-        index = slots.claim(spec.fingerprint())
-        key = (spec.model, str(index))
-        self._claimed.add(key)
-        return key
 
     def _write_meta(self, spec: TaskSpec) -> None:
         workplace = self.layout.workplace(*spec.key)
         if (
             workplace.meta_file.is_file()
-            and _meta_fingerprint(workplace.meta_file) == spec.fingerprint()
+            and meta_fingerprint(workplace.meta_file) == spec.fingerprint()
         ):
             return
         write_json_atomic(workplace.meta_file, spec.to_meta())
@@ -325,52 +295,6 @@ class Experiment:
         )
 
 
-class _ModelSlots:
-    """The numbered workplaces of one model: which exist, with what fingerprint, which are free.
-
-    Scanned once per model, so that adding many tasks stays linear in their number.
-    """
-
-    def __init__(self, existing: dict[int, str | None]) -> None:
-        self.taken: set[int] = set()
-        self.unclaimed: dict[str, list[int]] = {}
-        for index in sorted(existing, reverse=True):
-            fingerprint = existing[index]
-            if fingerprint is not None:
-                self.unclaimed.setdefault(fingerprint, []).append(index)
-        self.existing = set(existing)
-        self.next_free = 0
-
-    @classmethod
-    def scan(cls, layout: RootLayout, model: str) -> _ModelSlots:
-        """Read the fingerprints of the model's numbered workplaces under the root."""
-        folder = layout.root / model
-        existing: dict[int, str | None] = {}
-        if folder.is_dir():
-            for path in folder.iterdir():
-                if path.name.isdigit():
-                    existing[int(path.name)] = _meta_fingerprint(path / META_FILE)
-        return cls(existing)
-
-    def reserve(self, index: int) -> None:
-        """Mark an index as used by an explicit workplace key."""
-        self.taken.add(index)
-
-    def claim(self, fingerprint: str) -> int:
-        """The workplace of an earlier run of the same task, else the smallest unused index."""
-        candidates = self.unclaimed.get(fingerprint, [])
-        while candidates:
-            index = candidates.pop()
-            if index not in self.taken:
-                self.taken.add(index)
-                return index
-
-        while self.next_free in self.taken or self.next_free in self.existing:
-            self.next_free += 1
-        self.taken.add(self.next_free)
-        return self.next_free
-
-
 def _check_builtin_model(model: str) -> None:
     """Refuse, at ``add_task``, a built-in task whose model the default task cannot build."""
     from .models import known_models
@@ -382,13 +306,6 @@ def _check_builtin_model(model: str) -> None:
         "the dotted path of a scikit-learn estimator, or a run_command of your own",
         input=model,
     )
-
-
-def _meta_fingerprint(meta_file: Path) -> str | None:
-    try:
-        return str(Workplace(meta_file.parent).read_meta().get("fingerprint"))
-    except ContractError:
-        return None
 
 
 def _make_launchers(names: set[str]) -> dict[str, Launcher]:
