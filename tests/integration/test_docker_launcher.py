@@ -30,7 +30,12 @@ from executor.errors import (
     InvalidInputError,
 )
 from executor.launchers.base import LaunchSpec
-from executor.launchers.docker import DockerLauncher, find_containers, remove_root_containers
+from executor.launchers.docker import (
+    DockerLauncher,
+    DockerTask,
+    find_containers,
+    remove_root_containers,
+)
 from executor.outcome import TaskState
 from tests.conftest import docker_client_or_skip
 
@@ -346,6 +351,40 @@ def test_gpu_request_on_an_engine_without_gpus(
     assert refused.value.address
     assert find_containers(engine, root=str(root)) == []
     assert not workplace.exit_file.exists()
+
+
+def test_device_request_is_what_docker_run_gpus_sends(
+    root: Path, cwd: Path, engine: Any, lean_image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = subprocess.run(
+        ["docker", "create", "--gpus", '"device=1,3"', "--label", f"executor.root={root}"]
+        + [lean_image, "true"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    expected = engine.api.inspect_container(cli.stdout.strip())["HostConfig"]["DeviceRequests"]
+    monkeypatch.setattr(DockerTask, "_start", lambda task: None)  # create, do not start
+    workplace = make_workplace(root)
+
+    launcher = DockerLauncher(engine)
+    task = launcher.start(spec_for(workplace, ["true"], lean_image, devices=[1, 3]))
+    sent = engine.api.inspect_container(task.identity()["container_id"])
+
+    assert sent["HostConfig"]["DeviceRequests"] == expected
+    assert expected == [
+        {
+            "Driver": "",
+            "Count": 0,
+            "DeviceIDs": ["1", "3"],
+            "Capabilities": [["gpu"]],
+            "Options": {},
+        }
+    ]
+    environment = dict(item.split("=", 1) for item in sent["Config"]["Env"])
+    assert environment["CUDA_VISIBLE_DEVICES"] == "0,1"
+    assert environment["EXECUTOR_HOST_DEVICES"] == "1,3"
+    assert len(remove_root_containers(root)) == 2
 
 
 def test_check_refuses_before_anything_starts(
