@@ -182,7 +182,7 @@ def _run(experiment: Any, spec: RunSpec, args: argparse.Namespace) -> Any:
 
     options = spec.options
     if not quiet:
-        note(f"running {total} task(s) under {options.root} ({options.jobs} at a time)")
+        note(f"{total} task(s) under {options.root}, {options.jobs} at a time")
     return experiment.run_tasks(
         options.jobs,
         task_loader=load_saved_pipeline,
