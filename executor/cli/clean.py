@@ -106,11 +106,20 @@ def _launcher_name(workplace: Workplace) -> str:
         meta = workplace.read_meta()
     except ContractError:
         return "process"
-    return str(meta.get("launcher") or "process")
+    return str(meta.get("launcher") or ("docker" if meta.get("image") else "process"))
+
+
+def _uses_docker(layout: RootLayout) -> bool:
+    for workplace in layout.iter_workplaces():
+        if _launcher_name(workplace) == "docker":
+            return True
+    return False
 
 
 def remove_containers(layout: RootLayout) -> None:
-    """Remove the containers labelled with this root, when Docker can be reached."""
+    """Remove the containers labelled with this root, when its tasks ran in Docker."""
+    if not _uses_docker(layout):
+        return
     try:
         from ..launchers.docker import remove_root_containers
 

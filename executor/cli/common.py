@@ -13,9 +13,10 @@ from ..contract import DATA_DIR, LOCK_FILE, META_FILE, SEARCH_DIR, RootLayout, h
 from ..errors import ContractError, InvalidInputError
 
 PROG = "executor"
+FAILED_EXIT = 1
 USAGE_EXIT = 2
 PER_TASK_LOGGERS = ("executor.scheduler", "executor.experiment")
-FAILED_EXIT = 1
+"""Loggers whose line per finished task the commands replace with their own."""
 
 
 class UsageError(InvalidInputError):
@@ -29,10 +30,6 @@ class Parser(argparse.ArgumentParser):
         """Print ``executor: error: ...`` and exit with the usage status."""
         sys.stderr.write(f"{PROG}: error: {message} (see '{self.prog} --help')\n")
         sys.exit(USAGE_EXIT)
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keep the examples of the epilog as written, and show defaults where they help."""
 
 
 def add_log_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
