@@ -95,6 +95,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--image", metavar="IMAGE", help="the Docker image of the tasks (implies docker)"
     )
     where.add_argument("--gpus", metavar="GPUS", help="'all', 'none' or GPU ids such as 0,1")
+    where.add_argument(
+        "--network", metavar="MODE", help="a container's network, e.g. 'none' to cut it off"
+    )
     where.add_argument("--backend", choices=BACKENDS, help="local, or a Ray cluster")
     where.add_argument(
         "--address", metavar="ADDRESS", help="the Ray cluster's address (with --backend ray)"
@@ -158,6 +161,7 @@ def _add(
         timeout=entry.timeout,
         retries=entry.retries,
         env=entry.env,
+        network=entry.network or spec.options.network,
     )
 
 

@@ -113,6 +113,7 @@ def apply_flags(raw: dict[str, Any], args: argparse.Namespace, source: str) -> d
         "gpus": args.gpus,
         "backend": args.backend,
         "address": args.address,
+        "network": getattr(args, "network", None),
         "metrics": args.metrics,
     }
     raw.update({key: value for key, value in flags.items() if value is not None})

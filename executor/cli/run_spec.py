@@ -39,6 +39,7 @@ OPTION_KEYS = (
     "gpus",
     "backend",
     "address",
+    "network",
 )
 RUN_KEYS = (*OPTION_KEYS, "repeats", "metrics", "config", "data", "models", "workdir")
 DATA_KEYS = (
@@ -66,6 +67,7 @@ MODEL_KEYS = (
     "timeout",
     "retries",
     "env",
+    "network",
 )
 
 
@@ -82,6 +84,7 @@ class RunOptions:
     gpus: GpuPlan = field(default_factory=GpuPlan)
     backend: str = "local"
     address: str | None = None
+    network: str | None = None
 
     def backend_options(self) -> dict[str, Any]:
         """The extra keyword arguments ``run_tasks`` passes to its backend."""
@@ -121,6 +124,7 @@ class ModelEntry:
     timeout: float | None = None
     retries: int | None = None
     env: dict[str, str] = field(default_factory=dict)
+    network: str | None = None
 
 
 @dataclass
@@ -149,6 +153,7 @@ def parse_options(reader: SpecReader, raw: dict[str, Any], cwd: Path) -> RunOpti
         gpus=parse_gpus(raw.get("gpus"), f"{reader.source}: gpus"),
         backend=reader.string(raw.get("backend"), "backend", BACKENDS) or "local",
         address=reader.string(raw.get("address"), "address"),
+        network=reader.string(raw.get("network"), "network"),
     )
     if options.address is not None and options.backend != "ray":
         raise UsageError(f"{reader.source}: address is for backend 'ray'; set backend = 'ray'")
@@ -264,6 +269,7 @@ def parse_models(
                 timeout=reader.number(entry.get("timeout"), f"{where}.timeout", low=1e-9),
                 retries=reader.integer(entry.get("retries"), f"{where}.retries", 0),
                 env=reader.string_map(entry.get("env"), f"{where}.env"),
+                network=reader.string(entry.get("network"), f"{where}.network"),
             )
         )
     return models

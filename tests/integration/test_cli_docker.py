@@ -4,6 +4,7 @@ the containers a killed run left running.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -64,3 +65,41 @@ def test_clean_removes_the_containers_of_a_killed_run(lean_image: str, tmp_path:
         for container in find_containers(client, root=root):
             client.api.remove_container(container["Id"], force=True)
         client.close()
+
+
+@pytest.mark.docker
+@pytest.mark.timeout(300)
+def test_network_none_cuts_a_container_off(tmp_path: Path, lean_image: str) -> None:
+    (tmp_path / "probe.py").write_text(
+        "import socket, os\n"
+        "from executor import get_info, report\n"
+        "names = [name for _, name in socket.if_nameindex()]\n"
+        "report({'interfaces': len(names), 'only_loopback': float(names == ['lo'])})\n"
+    )
+    (tmp_path / "spec.toml").write_text(
+        'models = { probe = { run_command = "python probe.py" } }\n'
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "executor",
+            "run",
+            "spec.toml",
+            "--image",
+            lean_image,
+            "--network",
+            "none",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(
+        (tmp_path / "__experiment__" / "probe" / "0" / "__metrics__.json").read_text()
+    )
+    assert metrics["latest"]["only_loopback"] == 1.0
+    meta = json.loads((tmp_path / "__experiment__" / "probe" / "0" / "__meta__.json").read_text())
+    assert meta["network"] == "none"
