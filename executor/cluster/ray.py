@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -111,6 +112,8 @@ def connect(settings: RaySettings) -> bool:
             "the ray backend needs the ray package: pip install 'executor[ray]'"
         ) from None
 
+    if settings.address is not None:
+        _check_reachable(settings.address)
     wanted = json.dumps(
         [settings.address, settings.num_cpus, settings.runtime_env], sort_keys=True, default=str
     )
@@ -140,6 +143,26 @@ def connect(settings: RaySettings) -> bool:
     _connection["options"] = wanted
     logger.info("connected to Ray: %s", ray.cluster_resources())
     return True
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Refuse at once a ``host:port`` address where nothing answers.
+
+    Ray itself keeps retrying such an address for minutes before it gives up.
+    """
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", "local" and the like: Ray resolves them itself
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return
+    except OSError as error:
+        raise LaunchError(
+            f"nothing answers at the Ray address ({error}); start the cluster with "
+            "'ray start --head' or give its address",
+            address=address,
+        ) from None
 
 
 def disconnect() -> None:

@@ -180,3 +180,21 @@ def test_repeat_with_runs_the_built_in_models_on_ray(
     assert len(predictions) == len(x)
     hosts = {outcome.attempts[-1].host for outcome in result.outcomes["linear"]}
     assert all("/" in host for host in hosts), hosts
+
+
+def test_an_address_where_nothing_answers_is_refused_at_once(in_hostile_cwd: Path) -> None:
+    from conftest import ray_or_skip
+
+    ray_or_skip()
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fine = write(in_hostile_cwd, "fine.py", "print('ok')\n")
+    experiment = executor.Experiment(in_hostile_cwd / "root")
+    experiment.add_task(model="fine", run_command=fine)
+
+    with pytest.raises(executor.LaunchError, match="nothing answers at the Ray address"):
+        experiment.run_tasks(backend="ray", address=f"127.0.0.1:{port}")
+    assert not (experiment.root / "fine" / "0" / "__outcome__.json").exists()
