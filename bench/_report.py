@@ -52,7 +52,13 @@ python bench/launch_overhead.py       # each part is also a script of its own
 ```
 
 Each part prints a short table and replaces its own section of this page; the other
-sections are kept as they are.
+sections are kept as they are. A script of another part can do the same with
+`_report.write_section(title, text)` from `bench/_report.py`, which reads, changes and
+writes the page under a file lock.
+
+On a 2-core machine shared with other work these parts took, in minutes: `launch` about 2,
+`parallel` 3 to 4, `scale` 1.5 to 7 and `peers` 1 to 2, the spread being the machine's
+load; `--quick` runs every part in a fraction of that.
 """
 
 SECTION_ORDER = (
@@ -157,19 +163,43 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot, from ``/proc/stat``."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stream:
+            fields = [int(value) for value in stream.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle) / ticks
+
+
 class Stopwatch:
-    """Measures wall time (``seconds``) and CPU time (``cpu``, own and children's)."""
+    """Measures wall time (``seconds``), CPU time (``cpu``) and what others used (``others``).
+
+    ``cpu`` is this process's time and that of the children it waited for; ``others`` is
+    the machine's busy time in the same span less ``cpu``, in core-seconds: the load that
+    other programs put on the machine meanwhile.
+    """
 
     def __enter__(self) -> Stopwatch:
         self.start = time.perf_counter()
         self.start_cpu = cpu_seconds()
-        self.seconds = 0.0
-        self.cpu = 0.0
+        self.start_busy = machine_busy_seconds()
+        self.seconds = self.cpu = self.others = 0.0
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
         self.cpu = cpu_seconds() - self.start_cpu
+        busy = machine_busy_seconds() - self.start_busy
+        self.others = max(0.0, busy - self.cpu)
+
+    @property
+    def others_cores(self) -> float:
+        """The mean number of cores other programs kept busy while this ran."""
+        return self.others / self.seconds if self.seconds > 0 else 0.0
 
 
 def write_section(title: str, body: str, path: Path | None = None) -> Path:

@@ -122,6 +122,7 @@ def measure(count: int, slots: int, rounds: int) -> dict[str, Any]:
     """Rounds of the three ways, in alternating order; return every time and the medians."""
     walls: dict[str, list[float]] = {name: [] for name in LABELS}
     cpus: dict[str, list[float]] = {name: [] for name in LABELS}
+    others: list[float] = []
     scratch = Path(tempfile.mkdtemp(prefix="bench-launch-"))
     try:
         direct = [NOOP] * count
@@ -138,6 +139,7 @@ def measure(count: int, slots: int, rounds: int) -> dict[str, Any]:
                 for key, watch in ways[name](root).items():
                     walls[key].append(watch.seconds)
                     cpus[key].append(watch.cpu)
+                    others.append(watch.others_cores)
                 shutil.rmtree(root, ignore_errors=True)
             print(
                 f"round {round_number + 1}/{rounds}: "
@@ -150,6 +152,7 @@ def measure(count: int, slots: int, rounds: int) -> dict[str, Any]:
         "walls": walls,
         "wall": {name: _report.median(values) for name, values in walls.items()},
         "cpu": {name: _report.median(values) for name, values in cpus.items()},
+        "others": _report.median(others),
     }
 
 
@@ -192,7 +195,9 @@ def write_report(result: dict[str, Any], args: argparse.Namespace, profile: dict
         "",
         _report.format_table(HEADERS, table_rows(result)),
         "",
-        f"Wall time of every round (s): {rounds}.",
+        f"Wall time of every round (s): {rounds}. Other programs kept "
+        f"{result['others']:.2f} cores busy meanwhile (median over the runs; the machine's "
+        "busy time from `/proc/stat` less this benchmark's own CPU time).",
         "",
         f"Executor / direct, wall time: **{ratio:.2f}** (goal <= {GOAL:.2f}): it {verdict} the "
         f"goal. In CPU time: {cpu_ratio:.2f}.",

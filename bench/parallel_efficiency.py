@@ -13,6 +13,7 @@ caps lifted: the cores are oversubscribed), to show what the caps are worth.
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import statistics
 import sys
@@ -27,7 +28,7 @@ import numpy as np
 
 SECTION = "Parallel efficiency"
 GOAL = 1.85
-STUDY_TIME_LIMIT = 4.0
+STUDY_TIME_LIMIT = 3.0
 
 
 def make_data(rows: int, features: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +79,8 @@ def run_once(
         "wall": watch.seconds,
         "task_mean": statistics.fmean(durations),
         "timed_out": len(timed_out),
+        "others": watch.others_cores,
+        "timeout": run.timeout,
     }
 
 
@@ -103,31 +106,62 @@ def plans(args: argparse.Namespace) -> list[RunPlan]:
 
 
 def measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Every run, each on a fresh root; the thread studies stop tasks at a time limit."""
+    """The two main runs in alternating rounds, then the thread studies once; medians."""
     data = make_data(args.rows)
     scratch = Path(tempfile.mkdtemp(prefix="bench-parallel-"))
-    measured: dict[str, dict[str, Any]] = {}
+    every_plan = plans(args)
+    main_runs, studies = every_plan[:2], every_plan[2:] if args.study_tasks else []
+    samples: dict[str, list[dict[str, Any]]] = {run.label: [] for run in every_plan}
+    roots = (scratch / str(number) for number in itertools.count())
     try:
-        for number, run in enumerate(plans(args)):
-            if number >= 2:
-                if not args.study_tasks:
-                    break
-                baseline = measured[plans(args)[0].label]["task_mean"]
-                run.timeout = max(20.0, STUDY_TIME_LIMIT * baseline)
-            figures = run_once(scratch / str(number), data, run, args.epochs)
-            figures["timeout"] = run.timeout
-            measured[run.label] = figures
-            print(
-                f"{run.label}: {figures['wall']:.1f}s wall for {run.tasks} tasks, "
-                f"{figures['task_mean']:.1f}s per task, {figures['timed_out']} timed out",
-                flush=True,
-            )
+        for round_number in range(args.rounds):
+            order = main_runs if round_number % 2 == 0 else main_runs[::-1]
+            for run in order:
+                samples[run.label].append(_run_and_show(next(roots), data, run, args.epochs))
+
+        baseline = _report.median([figures["task_mean"] for figures in samples[main_runs[0].label]])
+        for run in studies:
+            run.timeout = max(20.0, STUDY_TIME_LIMIT * baseline)
+            samples[run.label].append(_run_and_show(next(roots), data, run, args.epochs))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return measured
+    return {label: _medians(runs) for label, runs in samples.items() if runs}
 
 
-HEADERS = ["run", "tasks", "wall s", "mean task s", "throughput vs 1 slot, 1 thread"]
+def _run_and_show(
+    root: Path, data: tuple[np.ndarray, np.ndarray], run: RunPlan, epochs: int
+) -> dict[str, Any]:
+    figures = run_once(root, data, run, epochs)
+    print(
+        f"{run.label}: {figures['wall']:.1f}s wall for {run.tasks} tasks, "
+        f"{figures['task_mean']:.1f}s per task, {figures['timed_out']} timed out, others "
+        f"kept {figures['others']:.2f} cores busy",
+        flush=True,
+    )
+    return figures
+
+
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run's figures from its rounds: medians, the worst time-out count, every wall."""
+    return {
+        "tasks": runs[0]["tasks"],
+        "wall": _report.median([figures["wall"] for figures in runs]),
+        "walls": [figures["wall"] for figures in runs],
+        "task_mean": _report.median([figures["task_mean"] for figures in runs]),
+        "timed_out": max(figures["timed_out"] for figures in runs),
+        "others": _report.median([figures["others"] for figures in runs]),
+        "timeout": runs[0]["timeout"],
+    }
+
+
+HEADERS = [
+    "run",
+    "tasks",
+    "wall s",
+    "mean task s",
+    "throughput vs 1 slot, 1 thread",
+    "others' load (cores)",
+]
 
 
 def table_rows(measured: dict[str, dict[str, Any]]) -> list[list[Any]]:
@@ -142,7 +176,16 @@ def table_rows(measured: dict[str, dict[str, Any]]) -> list[list[Any]]:
                 f"< {relative} ({figures['timed_out']} of {figures['tasks']} killed at the "
                 f"{figures['timeout']:.0f} s limit)"
             )
-        rows.append([label, figures["tasks"], figures["wall"], figures["task_mean"], relative])
+        rows.append(
+            [
+                label,
+                figures["tasks"],
+                figures["wall"],
+                figures["task_mean"],
+                relative,
+                figures["others"],
+            ]
+        )
     return rows
 
 
@@ -150,6 +193,13 @@ def speedup(measured: dict[str, dict[str, Any]]) -> float:
     """Wall time of the 1-slot baseline over that of the default 2 slots (same tasks)."""
     runs = list(measured.values())
     return float(runs[0]["wall"] / runs[1]["wall"])
+
+
+def _rounds_text(measured: dict[str, dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{label}: " + ", ".join(f"{wall:.1f}" for wall in figures["walls"])
+        for label, figures in list(measured.items())[:2]
+    )
 
 
 def write_report(measured: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
@@ -164,20 +214,28 @@ def write_report(measured: dict[str, dict[str, Any]], args: argparse.Namespace) 
         "task is a separate process that imports torch, loads the bundle, trains and saves "
         "its model; wall times cover `run_tasks` only. The speedup compares the same "
         f"{args.tasks} tasks with 1 slot and with 2 slots, one math thread per task either way "
-        "(the 2-slot run gets that cap from the scheduler by default). The last two rows are "
-        "a thread study on fewer tasks, stopped at a time limit of "
-        f"{STUDY_TIME_LIMIT:.0f}x the baseline task time.",
+        "(the 2-slot run gets that cap from the scheduler by default), in "
+        f"{args.rounds} rounds of alternating order, medians. The last two rows are a thread "
+        "study on fewer tasks, run once and stopped at a time limit of "
+        f"{STUDY_TIME_LIMIT:.0f}x the baseline task time (at least 20 s). The last column is "
+        "the mean number of cores that other programs kept busy during the run (the "
+        "machine's busy time from `/proc/stat` less this benchmark's own CPU time).",
         "",
         _report.format_table(HEADERS, table_rows(measured)),
+        "",
+        f"Wall time of every round (s): {_rounds_text(measured)}.",
         "",
         f"Speedup with 2 slots: **{value:.2f}** (goal >= {GOAL}): it {verdict} the goal.",
     ]
     if value < GOAL:
+        others = list(measured.values())[1]["others"]
         lines += [
             "",
-            "What limits it: the machine is shared (see the load average above), so the "
-            "second core is not wholly ours; and each task's fixed start-up (interpreter, "
-            "torch import, loading the bundle, saving the model) runs in the same slots.",
+            f"What limits it: other programs kept {others:.2f} cores busy on average during "
+            "the 2-slot run, so the second core was not wholly ours (with both slots busy "
+            "the tasks compete with that load, while the 1-slot run leaves it a core); each "
+            "task's fixed start-up (interpreter, torch import, loading the bundle, saving "
+            "the model) runs in the slots too.",
         ]
     lines += [
         "",
@@ -194,12 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=6)
     parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the two main runs")
     parser.add_argument("--study-tasks", type=int, default=2, help="tasks per thread study")
     parser.add_argument("--quick", action="store_true", help="4 tasks, 3 epochs")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     if args.quick:
-        args.tasks, args.epochs = 4, 3
+        args.tasks, args.epochs, args.rounds = 4, 3, 1
 
     measured = measure(args)
     _report.print_table(HEADERS, table_rows(measured), title=SECTION)

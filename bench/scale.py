@@ -1,7 +1,8 @@
 """Scale: an experiment of 10,000 tasks, and the disk cost of tasks sharing one data bundle.
 
-The adding and running happen in a fresh child interpreter, so that its peak resident memory
-(``VmHWM``) is the executor's own: the tasks themselves (``true``) are separate processes.
+The adding and running happen in a fresh child interpreter (``_scale_worker.py``), so that
+its peak resident memory (``VmHWM``) is the executor's own: the tasks (``true``) are
+separate processes.
 
     python bench/scale.py [--tasks 10000] [--run 10000] [--disk 100,1000]
 """
@@ -25,66 +26,6 @@ import _report
 SECTION = "Scale"
 MEMORY_GOAL_MB = 300.0
 STATUS_GOAL_S = 1.0
-
-
-def memory_mb(field: str) -> float:
-    """A memory figure of this process from ``/proc/self/status`` (VmRSS, VmHWM), in MB."""
-    with open("/proc/self/status", encoding="ascii") as stream:
-        for line in stream:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not found in /proc/self/status")
-
-
-def worker(root: Path, tasks: int, run: int, slots: int) -> dict[str, Any]:
-    """In a fresh interpreter: add ``tasks`` no-op tasks, run ``run`` of them; measure."""
-    from executor import Experiment
-
-    figures: dict[str, Any] = {"rss_after_import_mb": memory_mb("VmRSS")}
-    experiment = Experiment(root)
-    started = time.perf_counter()
-    for _ in range(tasks):
-        experiment.add_task(model="noop", run_command=["true"])
-    figures["add_s"] = time.perf_counter() - started
-    figures["rss_after_add_mb"] = memory_mb("VmRSS")
-
-    if run < tasks:
-        started = time.perf_counter()
-        figures["carried_over"] = carry_over(experiment, run)
-        figures["carry_s"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    results = experiment.run_tasks(num_jobs=slots, progress=False)
-    figures["run_s"] = time.perf_counter() - started
-    figures["outcomes"] = len(results.outcomes)
-    figures["ran"] = sum(1 for outcome in results.outcomes if not outcome.resumed)
-    figures["succeeded"] = sum(1 for outcome in results.outcomes if outcome.succeeded)
-    figures["peak_rss_mb"] = memory_mb("VmHWM")
-    return figures
-
-
-def carry_over(experiment: Any, run: int) -> int:
-    """Record every task after the first ``run`` as succeeded in an earlier run.
-
-    ``run_tasks`` then reads all their outcome files and skips them, as when resuming a
-    large experiment, so the run still handles every task while launching only ``run``.
-    """
-    from executor.contract import hostname, now_iso
-    from executor.outcome import Attempt, Outcome, TaskState
-
-    carried = experiment.tasks[run:]
-    for spec in carried:
-        workplace = experiment.layout.workplace(*spec.key)
-        attempt = Attempt(number=1, started_at=now_iso(), host=hostname(), exit_code=0)
-        attempt.state, attempt.ended_at, attempt.duration = "succeeded", now_iso(), 0.0
-        Outcome(
-            key=spec.key,
-            workplace=str(workplace.path),
-            state=TaskState.SUCCEEDED,
-            fingerprint=spec.fingerprint(),
-            attempts=[attempt],
-        ).save()
-    return len(carried)
 
 
 def read_every_outcome(root: Path) -> dict[str, int]:
@@ -166,11 +107,10 @@ def measure_disk(scratch: Path, counts: Sequence[int], rows: int = 20000) -> lis
 
 
 def run_worker(root: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Run :func:`worker` in a fresh interpreter and return its figures."""
+    """Add and run the tasks in a fresh interpreter (``_scale_worker.py``); its figures."""
     command = [
         sys.executable,
-        str(Path(__file__).resolve()),
-        "--worker",
+        str(Path(__file__).resolve().with_name("_scale_worker.py")),
         str(root),
         "--tasks",
         str(args.tasks),
@@ -323,9 +263,8 @@ def write_report(figures: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure, print the table and write the section (or, with ``--worker``, measure a run)."""
+    """Measure, print the table and write the section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tasks", type=int, default=10000)
     parser.add_argument("--run", type=int, default=None, help="tasks to run (default: all)")
     parser.add_argument("--slots", type=int, default=2)
@@ -337,10 +276,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.tasks, args.run = 2000, args.run or 300
     args.run = min(args.tasks, args.run or args.tasks)
     args.disk = args.disk or [100, 1000]
-
-    if args.worker is not None:
-        print(json.dumps(worker(args.worker, args.tasks, args.run, args.slots)))
-        return 0
 
     figures = measure(args)
     _report.print_table(HEADERS, table_rows(figures, args), title=SECTION)
