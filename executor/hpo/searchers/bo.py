@@ -53,6 +53,8 @@ class BayesianSearcher(Searcher):
         kappa: float = 2.576,
         liar: str = "min",
         gp_restarts: int = 2,
+        acquisition_samples: int = 10_000,
+        acquisition_starts: int = 5,
     ) -> None:
         super().__init__(space, seed=seed, maximize=maximize)
         if num_initial < 1:
@@ -70,6 +72,8 @@ class BayesianSearcher(Searcher):
         self.kappa = float(kappa)
         self.liar = liar
         self.gp_restarts = int(gp_restarts)
+        self.acquisition_samples = int(acquisition_samples)
+        self.acquisition_starts = int(acquisition_starts)
 
     # -- proposing --------------------------------------------------------------------
 
@@ -101,20 +105,26 @@ class BayesianSearcher(Searcher):
         return point
 
     def _suggest(self, number: int) -> tuple[float, ...]:
+        """Fit the Gaussian process and maximise the acquisition, on one thread.
+
+        The fit and the acquisition's many small predictions gain nothing from a
+        multi-threaded BLAS, and on a machine busy with tasks its threads fight them.
+        """
         from bayes_opt import BayesianOptimization
+        from threadpoolctl import threadpool_limits
 
         keys = [f"d{index:03d}" for index in range(len(self.space))]
         seed = int(self._rng(number).integers(2**31 - 1))
+        acquisition = self._acquisition_function()
         optimizer = BayesianOptimization(
             f=None,
             pbounds={key: (0.0, 1.0) for key in keys},
-            acquisition_function=self._acquisition_function(),
+            acquisition_function=acquisition,
             random_state=seed,
             verbose=0,
             allow_duplicate_points=True,
         )
 
-        self._configure_gp(optimizer)
         targets = [self._target(float(trial.value or 0.0)) for trial in self.complete]
         for trial, target in zip(self.complete, targets, strict=True):
             optimizer.register(params=dict(zip(keys, trial.unit, strict=True)), target=target)
@@ -122,9 +132,16 @@ class BayesianSearcher(Searcher):
         for trial in self.running:
             optimizer.register(params=dict(zip(keys, trial.unit, strict=True)), target=lie)
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
-            suggestion = optimizer.suggest()
+            best = acquisition.suggest(
+                gp=self._gaussian_process(seed),
+                target_space=optimizer.space,
+                n_random=self.acquisition_samples,
+                n_smart=self.acquisition_starts,
+                random_state=seed,
+            )
+        suggestion = optimizer.space.array_to_params(best)
         return tuple(float(suggestion[key]) for key in keys)
 
     def _acquisition_function(self) -> Any:
@@ -140,8 +157,8 @@ class BayesianSearcher(Searcher):
         """The value as the package sees it: negated, once, when the search minimises."""
         return value if self.maximize else -value
 
-    def _configure_gp(self, optimizer: Any) -> None:
-        """Give the package's Gaussian process a kernel that suits searches.
+    def _gaussian_process(self, seed: int) -> Any:
+        """The Gaussian process fitted for each suggestion.
 
         The package's default kernel has one length scale and no amplitude; on a steep
         objective its fit can collapse to a length scale near zero, which turns every
@@ -149,6 +166,7 @@ class BayesianSearcher(Searcher):
         dimension kept within [0.01, 10] of the unit cube, and a small noise term, as
         training metrics are noisy.
         """
+        from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
         matern = Matern(
@@ -157,7 +175,13 @@ class BayesianSearcher(Searcher):
             nu=2.5,
         )
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * matern + WhiteKernel(1e-4, (1e-8, 1e-1))
-        optimizer.set_gp_params(kernel=kernel, n_restarts_optimizer=self.gp_restarts)
+        return GaussianProcessRegressor(
+            kernel=kernel,
+            alpha=1e-6,
+            normalize_y=True,
+            n_restarts_optimizer=self.gp_restarts,
+            random_state=seed,
+        )
 
     def _lie(self, targets: list[float]) -> float:
         if self.liar == "max":
@@ -176,6 +200,8 @@ class BayesianSearcher(Searcher):
             "kappa": self.kappa,
             "liar": self.liar,
             "gp_restarts": self.gp_restarts,
+            "acquisition_samples": self.acquisition_samples,
+            "acquisition_starts": self.acquisition_starts,
         }
 
     def _load_extra_state(self, extra: dict[str, Any]) -> None:
@@ -185,3 +211,5 @@ class BayesianSearcher(Searcher):
         self.kappa = float(extra.get("kappa", self.kappa))
         self.liar = str(extra.get("liar", self.liar))
         self.gp_restarts = int(extra.get("gp_restarts", self.gp_restarts))
+        self.acquisition_samples = int(extra.get("acquisition_samples", self.acquisition_samples))
+        self.acquisition_starts = int(extra.get("acquisition_starts", self.acquisition_starts))
