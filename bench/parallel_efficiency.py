@@ -186,8 +186,8 @@ def table_rows(measured: dict[str, dict[str, Any]]) -> list[list[Any]]:
                 figures["wall"],
                 figures["task_mean"],
                 relative,
-                figures["ours"],
-                figures["others"],
+                "n/a (killed)" if figures["timed_out"] else f"{figures['ours']:.2f}",
+                "n/a (killed)" if figures["timed_out"] else f"{figures['others']:.2f}",
             ]
         )
     return rows
@@ -224,7 +224,8 @@ def write_report(measured: dict[str, dict[str, Any]], args: argparse.Namespace) 
         f"{STUDY_TIME_LIMIT:.0f}x the baseline task time (at least 20 s). The last columns "
         "give the mean number of cores the run itself used (its CPU time over its wall time) "
         "and the cores other programs used meanwhile (the machine's busy time from "
-        "`/proc/stat` less the run's).",
+        "`/proc/stat` less the run's); a run whose tasks were killed has no such figures, "
+        "since the CPU time of a killed task is not returned to the benchmark.",
         "",
         _report.format_table(HEADERS, table_rows(measured)),
         "",
