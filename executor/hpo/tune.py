@@ -68,9 +68,10 @@ def tune_with(
     fixed values; built-in networks default to searching the optimizer and its learning
     rate. ``config`` is a fixed config merged under the params.
 
-    With a ``run_command`` or an ``image``, the candidate's params (over ``config``) are
-    the task's config and ``objective`` names the metric it reports. The direction is
-    ``maximize``, or by default the metric's own (higher is better for unknown names).
+    With a ``run_command`` (run as a process, or in ``image``), the candidate's params
+    (over ``config``) are the task's config and ``objective`` names the metric it reports.
+    The direction is ``maximize``, or by default the metric's own (higher is better for
+    unknown names).
     ``search`` is ``"bo"``, ``"random"`` or ``"grid"``; ``search_options`` go to the
     searcher (for grid, ``num_points`` per range). ``task_options`` go to every
     ``add_task`` and ``run_options`` to every ``run_tasks`` (``backend``, ``launcher``...).
@@ -89,7 +90,7 @@ def tune_with(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidInputError("seed must be a non-negative integer", input=seed)
 
-    custom = run_command is not None or image is not None
+    custom = run_command is not None
     metric_names = _metric_names(metrics)
     fixed = _fixed_config(config, custom)
     space = SearchSpace(_params_or_default(params, model, custom))
@@ -109,6 +110,8 @@ def tune_with(
     objective = objective or (metric_names[0] if metric_names else None)
     assert objective is not None  # a built-in model always has default metrics
     metric_names = _with_objective(metric_names, objective)
+    if task_type is not None and not custom:
+        _check_builtin_metrics(metric_names, task_type)
     directions = _directions(metric_names, objective, maximize)
 
     data = None
@@ -215,6 +218,19 @@ def _builtin_task_type(task_type: str | None, y: Any, x: Any) -> str:
 
     labels = np.asarray(y)
     return infer_task_type(labels.reshape(len(labels), -1))
+
+
+def _check_builtin_metrics(names: list[str], task_type: str) -> None:
+    """The built-in task reports only its task type's default metrics: refuse any other."""
+    from ..metrics import default_metrics
+
+    reported = default_metrics(task_type)
+    unknown = [name for name in names if name not in reported]
+    if unknown:
+        raise InvalidInputError(
+            f"the built-in task reports only {reported} for task_type {task_type!r}",
+            metrics=unknown,
+        )
 
 
 def _directions(metrics: list[str], objective: str, maximize: bool | None) -> dict[str, bool]:

@@ -223,6 +223,8 @@ def test_bad_inputs_fail_before_any_task(tmp_path: Path) -> None:
         executor.tune_with(x, y, config={"num_epoch": 2}, root=tmp_path / "t")
     with pytest.raises(ConfigError, match="seed"):
         executor.tune_with(x, y, config={"seed": 2}, root=tmp_path / "t")
+    with pytest.raises(InvalidInputError, match="reports only"):
+        executor.tune_with(x, y, task_type="clf", objective="mae", root=tmp_path / "t")
     with pytest.raises(InvalidInputError, match="num_search"):
         executor.tune_with(x, y, num_search=0, root=tmp_path / "t")
     assert not list((tmp_path / "t").glob("fcnn/*"))
