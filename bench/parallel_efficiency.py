@@ -239,8 +239,8 @@ def write_report(measured: dict[str, dict[str, Any]], args: argparse.Namespace) 
             "",
             f"What limits it: the machine was shared. The 1-slot run got {one['ours']:.2f} "
             f"cores and the 2-slot run {two['ours']:.2f} (others used {one['others']:.2f} and "
-            f"{two['others']:.2f}), a ratio of {two['ours'] / one['ours']:.2f}: the speedup "
-            "follows the cores left to the tasks, not the scheduler's loop.",
+            f"{two['others']:.2f}): the 2-slot run had {two['ours'] / one['ours']:.2f} times "
+            "the CPU of the 1-slot run, which bounds its speedup, whatever the scheduler does.",
         ]
     lines += [
         "",
