@@ -10,8 +10,8 @@ from typing import Any
 
 from .contract import RootLayout, write_json_atomic
 from .data import check_bundle, dump_bundle
-from .errors import InvalidInputError, UnknownNameError
-from .keys import KeyRegistry, meta_fingerprint
+from .errors import ContractError, InvalidInputError, UnknownNameError
+from .keys import KeyRegistry
 from .launchers.base import Launcher, LaunchSpec
 from .locking import RootLock
 from .outcome import Outcome
@@ -142,12 +142,18 @@ class Experiment:
         return spec.key
 
     def _write_meta(self, spec: TaskSpec) -> None:
+        """Write the task's meta, unless the same task's meta with no devices is there.
+
+        After this a meta always lists no devices, so a CPU task's launch need not write it.
+        """
         workplace = self.layout.workplace(*spec.key)
-        if (
-            workplace.meta_file.is_file()
-            and meta_fingerprint(workplace.meta_file) == spec.fingerprint()
-        ):
-            return
+        if workplace.meta_file.is_file():
+            try:
+                existing = workplace.read_meta()
+            except ContractError:
+                existing = {}
+            if existing.get("fingerprint") == spec.fingerprint() and not existing.get("devices"):
+                return
         write_json_atomic(workplace.meta_file, spec.to_meta())
 
     def run_tasks(

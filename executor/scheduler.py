@@ -142,7 +142,8 @@ class Scheduler:
             stale.unlink(missing_ok=True)
 
         spec = self._launch_spec(job, attempt_number)
-        write_json_atomic(workplace.meta_file, job.spec.to_meta(devices=job.devices))
+        if job.devices:  # add_task wrote the meta with no devices: a CPU task's stays true
+            write_json_atomic(workplace.meta_file, job.spec.to_meta(devices=job.devices))
         attempt = Attempt(
             number=attempt_number,
             started_at=now_iso(),

@@ -13,18 +13,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract import Workplace
+from ..contract import Workplace, read_json
+from ..errors import ContractError
 
 EXIT_WRAPPER = (
     '"$@"; status=$?; '
-    'printf \'{"exit_code": %d}\' "$status" > "$EXECUTOR_WORKPLACE/.__exit__.json.tmp" '
-    '&& mv -f "$EXECUTOR_WORKPLACE/.__exit__.json.tmp" "$EXECUTOR_WORKPLACE/__exit__.json"; '
+    'printf \'{"exit_code": %d}\' "$status" > "$EXECUTOR_WORKPLACE/__exit__.json"; '
     'exit "$status"'
 )
 """A POSIX shell wrapper that records the command's exit status in the workplace.
 
 It lets a later run judge a task that ended while the executor was down by what it left.
+The status is written with the shell's own ``printf`` (no extra process per task) in one
+small write; an exit file that cannot be read is taken as no verdict, and the task reruns.
 """
+
+
+def read_exit_file(workplace: Workplace) -> ExitStatus | None:
+    """The exit status the wrapper recorded, or None when there is none to trust."""
+    try:
+        payload = read_json(workplace.exit_file, what="exit file")
+        return ExitStatus.from_wait_status(int(payload["exit_code"]))
+    except (ContractError, KeyError, TypeError, ValueError):
+        return None
 
 
 def wrap_command(command: Sequence[str]) -> list[str]:

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..contract import Workplace, hostname, read_json
+from ..contract import Workplace, hostname
 from ..errors import ExecutorError, LaunchError
 from . import docker_checks as checks
-from .base import ExitStatus, Launcher, LaunchSpec, RunningTask
+from .base import ExitStatus, Launcher, LaunchSpec, RunningTask, read_exit_file
 from .docker_cleanup import (
     container_name,
     find_containers,
@@ -314,11 +314,7 @@ class DockerLauncher(Launcher):
             return None
         if status is not None:
             return status
-
-        if workplace.exit_file.is_file():
-            payload = read_json(workplace.exit_file, what="exit file")
-            return ExitStatus.from_wait_status(int(payload["exit_code"]))
-        return None
+        return read_exit_file(workplace)
 
     def close(self) -> None:
         """Close the connection to the engine."""

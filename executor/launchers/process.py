@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..contract import WORKPLACE_ENV, Workplace, hostname, read_json
+from ..contract import WORKPLACE_ENV, Workplace, hostname
 from ..errors import LaunchError
-from .base import ExitStatus, Launcher, LaunchSpec, RunningTask, wrap_command
+from .base import ExitStatus, Launcher, LaunchSpec, RunningTask, read_exit_file, wrap_command
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +132,7 @@ class ProcessLauncher(Launcher):
         if groups:
             return None
 
-        if workplace.exit_file.is_file():
-            payload = read_json(workplace.exit_file, what="exit file")
-            return ExitStatus.from_wait_status(int(payload["exit_code"]))
-        return None
+        return read_exit_file(workplace)
 
 
 def _pgid(pid: int) -> int | None:
