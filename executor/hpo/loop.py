@@ -339,6 +339,7 @@ class SearchLoop:
     # ------------------------------------------------------------------------- result
 
     def _result(self) -> TuneResult:
+        """The result; ties for the best go to the smallest code, as in the table."""
         distinct = [record for record in self.state.candidates if record.duplicate_of is None]
         complete = [record for record in distinct if record.state == TrialState.COMPLETE.value]
         if not complete:
@@ -351,8 +352,8 @@ class SearchLoop:
                 state_file=str(self.state_path),
             )
 
-        pick = max if self.maximize else min
-        best = pick(complete, key=lambda record: float(record.value or 0.0))
+        sign = -1.0 if self.maximize else 1.0
+        best = min(complete, key=lambda record: (sign * float(record.value or 0.0), record.code))
         logger.info(
             "search %s: best candidate %s, %s score %.6f",
             self.search_id,
