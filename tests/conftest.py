@@ -98,3 +98,14 @@ def ray_backend() -> Iterator[dict[str, str]]:
     from executor.cluster.ray import disconnect
 
     disconnect()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the two-node Ray cluster tests first.
+
+    In this Ray release a driver that shut down a local Ray instance and then connects to
+    another cluster can wait for ever on its tasks, so the cluster tests connect before
+    any test starts the session's local instance.
+    """
+    first = [item for item in items if item.path.name == "test_ray_cluster.py"]
+    items[:] = first + [item for item in items if item.path.name != "test_ray_cluster.py"]
