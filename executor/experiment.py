@@ -136,13 +136,14 @@ class Experiment:
             network=network,
             mounts=list(mounts or []),
         )
-        spec.key = self._keys.claim(spec.model, spec.fingerprint(), workplace_key)
+        spec.added_fingerprint = spec.fingerprint()
+        spec.key = self._keys.claim(spec.model, spec.added_fingerprint, workplace_key)
         self._write_meta(spec)
         self.tasks.append(spec)
         return spec.key
 
     def _write_meta(self, spec: TaskSpec) -> None:
-        """Write the task's meta, unless the same task's meta with no devices is there.
+        """Write the task's meta, unless the same meta (with no devices) is there already.
 
         After this a meta always lists no devices, so a CPU task's launch need not write it.
         """
@@ -152,7 +153,12 @@ class Experiment:
                 existing = workplace.read_meta()
             except ContractError:
                 existing = {}
-            if existing.get("fingerprint") == spec.fingerprint() and not existing.get("devices"):
+            unchanged = (
+                existing.get("fingerprint") == spec.fingerprint()
+                and existing.get("launcher") == spec.launcher
+                and not existing.get("devices")
+            )
+            if unchanged:
                 return
         write_json_atomic(workplace.meta_file, spec.to_meta())
 
@@ -196,11 +202,17 @@ class Experiment:
         if launcher is not None and launcher not in LAUNCHERS:
             raise UnknownNameError(f"unknown launcher; known: {list(LAUNCHERS)}", input=launcher)
 
+        resolved = []
         for spec in self.tasks:
+            before = (spec.launcher, spec.image)
             spec.image = spec.image or image
             spec.launcher = spec.launcher or launcher or ("docker" if spec.image else "process")
             if spec.launcher == "docker" and not spec.image:
                 raise InvalidInputError("a docker task needs an image", task="/".join(spec.key))
+            if (spec.launcher, spec.image) != before:
+                resolved.append(spec)
+        for spec in resolved:
+            self._write_meta(spec)  # the launcher and image this run gives the task
 
         gpu_ids = check_cuda_list(cuda_list)
         if backend == "ray":  # the cluster's GPUs, not this machine's, decide

@@ -103,8 +103,9 @@ class _ModelSlots:
 
 
 def meta_fingerprint(meta_file: Path) -> str | None:
-    """The fingerprint recorded in a meta file, or None when it is missing or unreadable."""
+    """The fingerprint ``add_task`` recorded in a meta file (None: missing or unreadable)."""
     try:
-        return str(Workplace(meta_file.parent).read_meta().get("fingerprint"))
+        meta = Workplace(meta_file.parent).read_meta()
     except ContractError:
         return None
+    return str(meta.get("key_fingerprint") or meta.get("fingerprint"))

@@ -50,6 +50,8 @@ class TaskSpec:
     env: dict[str, str] = field(default_factory=dict)
     network: str | None = None
     mounts: list[str] = field(default_factory=list)
+    added_fingerprint: str = ""
+    """The fingerprint as ``add_task`` saw it, before run-level defaults (an image) applied."""
 
     def fingerprint(self) -> str:
         """A hash of everything that defines the task (not where or when it runs)."""
@@ -86,6 +88,7 @@ class TaskSpec:
             "mounts": self.mounts,
             "devices": devices if isinstance(devices, str) else list(devices),
             "fingerprint": self.fingerprint(),
+            "key_fingerprint": self.added_fingerprint or self.fingerprint(),
             "created_at": now_iso(),
         }
 

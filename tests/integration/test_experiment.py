@@ -150,3 +150,21 @@ def test_unknown_builtin_model_is_refused_at_add_task(in_hostile_cwd: Path) -> N
     with pytest.raises(executor.UnknownNameError, match="no_such_model.*fcnn"):
         experiment.add_task(np.ones((20, 2)), np.arange(20) % 2, model="no_such_model")
     assert not (in_hostile_cwd / "root").exists()
+
+
+def test_run_level_image_and_launcher_are_recorded_and_resume_finds_the_task(
+    in_hostile_cwd: Path,
+) -> None:
+    command = script(in_hostile_cwd, "probe.py", ENV_PROBE)
+
+    def run() -> executor.Results:
+        experiment = executor.Experiment("root")
+        experiment.add_task(model="a", run_command=command)
+        return experiment.run_tasks(launcher="process")
+
+    first = run()
+    meta = json.loads((Path(first.workplaces[0]) / "__meta__.json").read_text())
+    assert meta["launcher"] == "process"
+    again = run()
+    assert again.workplace_keys == [("a", "0")]
+    assert again.outcomes[0].resumed
