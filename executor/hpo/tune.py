@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, InvalidInputError
-from .loop import SearchLoop, TaskPlan
+from .loop import SearchLoop
+from .plan import TaskPlan
 from .result import TuneResult
 from .searchers import SEARCHERS
 from .space import Choice, Float, Int, SearchSpace, default_space
