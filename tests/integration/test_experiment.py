@@ -11,7 +11,6 @@ import pytest
 import executor
 from executor.contract import RootLayout
 from executor.locking import RootLock
-from executor.outcome import TaskState
 
 pytestmark = pytest.mark.timeout(120)
 
