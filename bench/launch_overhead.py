@@ -158,7 +158,7 @@ def measure(count: int, slots: int, rounds: int) -> dict[str, Any]:
 
 LABELS = {
     "direct": "direct Popen, 2 at a time (the limit)",
-    "wrapped": "direct Popen of the executor's exit wrapper (sh + mv)",
+    "wrapped": "direct Popen of the executor's exit wrapper (sh)",
     "executor": "executor: Experiment + add_task + run_tasks",
     "run": "executor: run_tasks alone",
 }
@@ -228,12 +228,12 @@ def write_report(result: dict[str, Any], args: argparse.Namespace, profile: dict
 
 
 LIMITS = (
-    "What limits it: each attempt runs inside the exit wrapper, which adds a shell and an "
-    "`mv` process to every task; and the scheduler's main thread, which shares the two "
+    "What limits it: each attempt runs inside the exit wrapper, a shell around the task "
+    "that records its exit status; and the scheduler's main thread, which shares the two "
     "cores with the running children, does the bookkeeping of every attempt one after the "
-    "other: it writes the meta file again (with the devices), the outcome twice (running, "
-    "then finished) and the pid file, unlinks three files, and walks the workplace for "
-    "artifacts, each write a temporary file, a rename and a `mkdir` of the parent."
+    "other: it writes the outcome twice (running, then finished) and the pid file, unlinks "
+    "three files, starts a waiter thread and walks the workplace for artifacts. A GPU task "
+    "also rewrites its meta with its devices."
 )
 
 
