@@ -24,6 +24,7 @@ from .spec import (
     Resources,
     TaskSpec,
     check_config,
+    check_count,
     check_key_part,
     check_positive,
     check_script,
@@ -97,10 +98,8 @@ class Experiment:
             raise UnknownNameError(f"unknown launcher; known: {list(LAUNCHERS)}", input=launcher)
         check_positive("timeout", timeout)
         check_positive("cpus", cpus)
-        if retries is not None and (
-            isinstance(retries, bool) or not isinstance(retries, int) or retries < 0
-        ):
-            raise InvalidInputError("retries must be an integer, 0 or more", input=retries)
+        if retries is not None:
+            check_count("retries", retries, minimum=0)
         clean_config = check_config(config)
         if run_command is None:
             _check_builtin_model(model)
@@ -186,12 +185,10 @@ class Experiment:
 
         Tasks that already succeeded with the same definition are skipped unless ``force``.
         """
-        if isinstance(num_jobs, bool) or not isinstance(num_jobs, int) or num_jobs < 1:
-            raise InvalidInputError("num_jobs must be an integer of 1 or more", input=num_jobs)
+        check_count("num_jobs", num_jobs, minimum=1)
         check_positive("timeout", timeout)
         check_positive("retry_delay", retry_delay, allow_zero=True)
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise InvalidInputError("retries must be an integer, 0 or more", input=retries)
+        check_count("retries", retries, minimum=0)
         if backend not in ("local", "ray"):
             raise UnknownNameError("unknown backend; known: ['local', 'ray']", input=backend)
         if backend == "local" and backend_options:
@@ -315,9 +312,9 @@ class Experiment:
 
 def _check_builtin_model(model: str) -> None:
     """Refuse, at ``add_task``, a built-in task whose model the default task cannot build."""
-    from .models import known_models
+    from .models import is_known_model, known_models
 
-    if model in known_models() or "." in model.strip("."):
+    if is_known_model(model):
         return
     raise UnknownNameError(
         f"unknown model {model!r} for the built-in task: expected one of {known_models()}, "

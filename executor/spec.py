@@ -202,3 +202,10 @@ def check_positive(name: str, value: float | None, *, allow_zero: bool = False) 
     if value < 0 or (value == 0 and not allow_zero):
         expected = "zero or more" if allow_zero else "more than zero"
         raise InvalidInputError(f"{name} must be {expected}, got {value!r}", input=name)
+
+
+def check_count(name: str, value: int, *, minimum: int) -> None:
+    """Refuse a ``value`` for ``name`` that is not an integer of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        expected = "0 or more" if minimum == 0 else f"{minimum} or more"
+        raise InvalidInputError(f"{name} must be an integer, {expected}", input=value)

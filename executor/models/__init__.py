@@ -21,6 +21,11 @@ def known_models() -> list[str]:
     return list(TORCH_MODELS)
 
 
+def is_known_model(model: str) -> bool:
+    """True for a built-in name or what looks like a scikit-learn estimator's dotted path."""
+    return model in TORCH_MODELS or (isinstance(model, str) and "." in model.strip("."))
+
+
 def make(model: str = "fcnn", **config: Any) -> Pipeline:
     """A new, untrained pipeline of ``model`` with ``config`` (plain JSON knobs).
 
@@ -33,7 +38,7 @@ def make(model: str = "fcnn", **config: Any) -> Pipeline:
 
         return TorchPipeline(model, config)
 
-    if isinstance(model, str) and "." in model.strip("."):
+    if is_known_model(model):
         from .sklearn_pipeline import SklearnPipeline
 
         return SklearnPipeline(model, config)
@@ -77,4 +82,4 @@ def _task_state(place: Workplace) -> str | None:
     return outcome.get("state") if isinstance(outcome, dict) else None
 
 
-__all__ = ["Pipeline", "known_models", "load_pipeline", "make", "task_loader"]
+__all__ = ["Pipeline", "is_known_model", "known_models", "load_pipeline", "make", "task_loader"]
